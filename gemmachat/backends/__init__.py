@@ -1,0 +1,1 @@
+"""Model backends behind one small async interface (see base.Backend)."""

@@ -1,0 +1,68 @@
+"""The interface every model backend implements.
+
+A backend streams text pieces and ends with a `Finished` carrying the token
+counts and why generation stopped. Backends raise only the errors of
+gemmachat.errors (BackendUnavailable, BackendTimeout, BackendFailed,
+BackendBusy), so the metering code can tell a caller's mistake from ours.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    messages: list[Message]
+    max_tokens: int
+    temperature: float = 0.7
+    top_p: float = 0.95
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Finished:
+    input_tokens: int
+    output_tokens: int
+    finish_reason: Literal["stop", "length", "cancelled"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    family: str
+    parameter_size: str
+    quantization: str
+    context_window: int
+    size_bytes: int = 0
+    digest: str = ""
+
+
+class Backend(Protocol):
+    name: str
+    info: ModelInfo
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def ready(self) -> bool: ...
+
+    def count_tokens(self, messages: list[Message]) -> int:
+        """Tokens the prompt for `messages` takes (an estimate where the
+        backend cannot tokenize locally)."""
+        ...
+
+    def generate(self, request: GenerationRequest) -> AsyncIterator[str | Finished]:
+        """Yield text pieces, then exactly one Finished. Closing the iterator
+        early stops the generation."""
+        ...

@@ -1,0 +1,1 @@
+"""The credit ledger: balances change only together with a ledger row."""
