@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     queue_size: int = Field(64, ge=0)
     # A reservation still open after this long belongs to a replica that
     # died mid-request; the sweeper releases it.
-    reservation_ttl_seconds: int = Field(900, ge=10)
+    reservation_ttl_seconds: int = Field(900, ge=1)
 
     @field_validator("data_dir")
     @classmethod

@@ -1,0 +1,3 @@
+from gemmachat.cli import app
+
+app()

@@ -1,0 +1,63 @@
+"""The `gemmachat` command."""
+
+import asyncio
+import logging
+
+import typer
+from rich.console import Console
+
+from gemmachat.db.engine import create_engine
+from gemmachat.db.migrate import upgrade
+from gemmachat.ledger.demo import ensure_demo_key
+from gemmachat.settings import Settings
+
+app = typer.Typer(help="GemmaChat: a metered gateway in front of Gemma.",
+                  no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option(None, help="Address to listen on (default HOST)."),
+    port: int = typer.Option(None, help="Port to listen on (default PORT)."),
+    demo: bool = typer.Option(False, help="Create (or reuse) a demo key and print it."),
+) -> None:
+    """Run the gateway."""
+    import uvicorn
+
+    from gemmachat.app import create_app
+
+    settings = Settings()
+    host, port = host or settings.host, port or settings.port
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if demo:
+        key = asyncio.run(_demo_key(settings))
+        base = f"http://{host}:{port}"
+        console.print(f"[bold]GemmaChat[/] on {base}  (backend: {settings.backend})")
+        console.print(f"Demo API key: [bold green]{key}[/]")
+        console.print(
+            f"Try: curl -s {base}/chat -H 'x-api-key: {key}' "
+            "-H 'content-type: application/json' "
+            "-d '{\"prompt\":\"What is the capital of France?\"}'",
+            soft_wrap=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+                access_log=False)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations."""
+    upgrade(Settings().resolved_database_url)
+    console.print("Database is up to date.")
+
+
+async def _demo_key(settings: Settings) -> str:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    try:
+        return await ensure_demo_key(settings, engine)
+    finally:
+        await engine.dispose()
