@@ -63,18 +63,23 @@ def make_settings(data_dir, **overrides) -> Settings:
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'gemmachat.db'}"
-
-
-@pytest.fixture
-def postgres_url() -> AsyncIterator[str]:
+def database_url(request, tmp_path) -> AsyncIterator[str]:
+    """SQLite in the test's folder; `parametrize(..., indirect=True)` with
+    "postgres" gives a fresh Postgres database instead."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'gemmachat.db'}"
+        return
     name = f"gemmachat_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+BOTH_DATABASES = pytest.mark.parametrize(
+    "database_url", ["sqlite", "postgres"], indirect=True)
+ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
 @pytest.fixture

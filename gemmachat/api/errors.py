@@ -60,6 +60,10 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
     location = [str(part) for part in first.get("loc", ()) if part != "body"]
     if first.get("type") == "json_invalid":
         error = InvalidRequest("The request body is not valid JSON.", param="body")
+    elif not location or first.get("type") == "model_attributes_type":
+        error = InvalidRequest(
+            "The request body must be a JSON object "
+            "(sent with content-type: application/json).", param="body")
     else:
         param = ".".join(location) or "body"
         message = first.get("msg", "Invalid value")

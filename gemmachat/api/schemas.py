@@ -1,6 +1,6 @@
 """Request and response bodies of GemmaChat's own API."""
 
-from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 from pydantic import field_validator
 
 
@@ -8,7 +8,7 @@ class ChatBody(BaseModel):
     prompt: StrictStr
     session_id: StrictStr | None = None
     max_tokens: StrictInt | None = Field(None, ge=1)
-    temperature: StrictFloat | StrictInt | None = Field(None, ge=0, le=2)
+    temperature: float | None = Field(None, ge=0, le=2, strict=True)
     stream: StrictBool = False
 
     @field_validator("prompt")

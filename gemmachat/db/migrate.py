@@ -16,5 +16,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Bring the schema at `url` to the newest revision (blocking)."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the schema at `url` to the newest revisions (blocking).
+
+    "heads": features may add migrations on parallel branches off one base.
+    """
+    command.upgrade(alembic_config(url), "heads")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -96,4 +97,21 @@ chat_turns = Table(
     Column("content", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_chat_turns_session", "session_id", "id"),
+)
+
+# A retried request with the same Idempotency-Key gets the stored answer
+# instead of running (and being charged) again. `owner` scopes the key:
+# "admin" for admin routes, "account:<id>" for a key holder's requests.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scope", String(64), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("scope", "owner", "key", name="uq_idempotency_scope_owner_key"),
 )
