@@ -19,10 +19,12 @@ class Gateway:
     secret: bytes
 
     @classmethod
-    def assemble(cls, settings: Settings, engine: AsyncEngine,
-                 backend: Backend) -> "Gateway":
-        return cls(settings, engine, backend, Pricing.from_settings(settings),
-                   settings.secret)
+    def assemble(
+        cls, settings: Settings, engine: AsyncEngine, backend: Backend
+    ) -> "Gateway":
+        return cls(
+            settings, engine, backend, Pricing.from_settings(settings), settings.secret
+        )
 
     @property
     def low_credit_units(self) -> int:

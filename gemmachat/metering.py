@@ -30,24 +30,35 @@ class Charge:
 
 
 class MeteredGeneration:
-    def __init__(self, gateway: Gateway, account: Account, route: str,
-                 request_id: str, request: GenerationRequest, input_tokens: int):
+    def __init__(
+        self,
+        gateway: Gateway,
+        account: Account,
+        route: str,
+        request_id: str,
+        request: GenerationRequest,
+        input_tokens: int,
+    ):
         self.gateway = gateway
         self.account = account
         self.request = request
-        self.record = UsageRecord(request_id, route, gateway.backend.info.name,
-                                  input_tokens=input_tokens)
+        self.record = UsageRecord(
+            request_id, route, gateway.backend.info.name, input_tokens=input_tokens
+        )
         self.finished: Finished | None = None
         self.charge: Charge | None = None
         self.reserved_remaining = 0
+        self.disconnected = False
         self._reservation: Reservation | None = None
         self._started = time.perf_counter()
 
     async def __aenter__(self) -> "MeteredGeneration":
-        most = self.gateway.pricing.most(self.record.input_tokens,
-                                         self.request.max_tokens)
+        most = self.gateway.pricing.most(
+            self.record.input_tokens, self.request.max_tokens
+        )
         self._reservation, self.reserved_remaining = await ledger.reserve(
-            self.gateway.engine, self.account.id, most, self.record.request_id)
+            self.gateway.engine, self.account.id, most, self.record.request_id
+        )
         return self
 
     async def pieces(self) -> AsyncIterator[str]:
@@ -70,14 +81,15 @@ class MeteredGeneration:
         return "".join([piece async for piece in self.pieces()])
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None and self.finished is None:
+        cancelled = (anyio.get_cancelled_exc_class(), GeneratorExit)
+        if self.disconnected or (exc_type and issubclass(exc_type, cancelled)):
+            self.record.status = "client_disconnected"
+        elif exc_type is None and self.finished is None:
             self.record.status = "incomplete"
         elif exc_type is None:
             self.record.status = "ok"
         elif issubclass(exc_type, GemmaChatError):
             self.record.status = exc.type
-        elif issubclass(exc_type, (anyio.get_cancelled_exc_class(), GeneratorExit)):
-            self.record.status = "client_disconnected"
         else:
             self.record.status = "error"
         with anyio.CancelScope(shield=True):
@@ -86,10 +98,12 @@ class MeteredGeneration:
     async def _settle(self) -> None:
         self.record.latency_ms = int((time.perf_counter() - self._started) * 1000)
         units = self._cost()
-        remaining = await ledger.settle(self.gateway.engine, self._reservation,
-                                        units, self.record)
-        self.charge = Charge(units, remaining,
-                             remaining <= self.gateway.low_credit_units)
+        remaining = await ledger.settle(
+            self.gateway.engine, self._reservation, units, self.record
+        )
+        self.charge = Charge(
+            units, remaining, remaining <= self.gateway.low_credit_units
+        )
 
     def _cost(self) -> int:
         """Finished requests pay in full; interrupted ones pay for the

@@ -57,8 +57,11 @@ class Running:
 
 
 def make_settings(data_dir, **overrides) -> Settings:
-    values = {"data_dir": data_dir, "server_secret": "test-secret",
-              "api_keys": f"{KEY},{OTHER_KEY}"} | overrides
+    values = {
+        "data_dir": data_dir,
+        "server_secret": "test-secret",
+        "api_keys": f"{KEY},{OTHER_KEY}",
+    } | overrides
     return Settings(_env_file=None, **values)
 
 
@@ -78,7 +81,8 @@ def database_url(request, tmp_path) -> AsyncIterator[str]:
 
 
 BOTH_DATABASES = pytest.mark.parametrize(
-    "database_url", ["sqlite", "postgres"], indirect=True)
+    "database_url", ["sqlite", "postgres"], indirect=True
+)
 ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
@@ -88,31 +92,38 @@ async def start(tmp_path, embedded, database_url):
     otherwise). At teardown every account's ledger must sum to its balance."""
     started: list[Running] = []
 
-    async def _start(backend=None, **overrides) -> Running:
+    async def _start(**overrides) -> Running:
         overrides.setdefault("database_url", database_url)
         settings = make_settings(tmp_path / "data", **overrides)
         stack = contextlib.AsyncExitStack()
-        app = create_app(settings, backend=backend or embedded)
+        shared = embedded if settings.backend == "embedded" else None
+        app = create_app(settings, backend=shared)
         manager = await stack.enter_async_context(LifespanManager(app))
         transport = httpx.ASGITransport(app=manager.app)
         client = await stack.enter_async_context(
-            httpx.AsyncClient(transport=transport, base_url="http://gemmachat",
-                              timeout=120))
+            httpx.AsyncClient(
+                transport=transport, base_url="http://gemmachat", timeout=120
+            )
+        )
         running = Running(settings, app, client, stack)
         started.append(running)
         return running
 
     yield _start
     for running in started:
-        with contextlib.suppress(AttributeError):
-            await assert_ledger_matches_balances(running.gateway)
         await running.close()
+        await assert_ledger_matches_balances(running.gateway)
+        # The check reopened a connection on a closed app's engine.
+        await running.gateway.engine.dispose()
 
 
 async def assert_ledger_matches_balances(gateway: Gateway) -> None:
     sums = (
-        select(accounts.c.id, accounts.c.balance,
-               func.coalesce(func.sum(ledger_entries.c.amount), 0).label("total"))
+        select(
+            accounts.c.id,
+            accounts.c.balance,
+            func.coalesce(func.sum(ledger_entries.c.amount), 0).label("total"),
+        )
         .select_from(accounts.outerjoin(ledger_entries))
         .group_by(accounts.c.id, accounts.c.balance)
     )
@@ -120,7 +131,9 @@ async def assert_ledger_matches_balances(gateway: Gateway) -> None:
         rows = (await conn.execute(sums)).all()
     assert rows, "no accounts to check"
     for row in rows:
-        assert row.total == row.balance, f"account {row.id}: ledger {row.total} != {row.balance}"
+        assert row.total == row.balance, (
+            f"account {row.id}: ledger {row.total} != {row.balance}"
+        )
 
 
 def auth(key: str = KEY) -> dict[str, str]:

@@ -6,8 +6,9 @@ through `authenticate`, and every refusal of a user key reads the same.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from gemmachat.errors import ExpiredKey, Unauthorized
 from gemmachat.gateway import Gateway
@@ -46,3 +47,7 @@ async def authenticate(request: Request) -> Caller:
         raise ExpiredKey("This API key has expired.")
     request.state.key_prefix = account.key_prefix
     return Caller(account)
+
+
+CurrentCaller = Annotated[Caller, Depends(authenticate)]
+CurrentGateway = Annotated[Gateway, Depends(get_gateway)]

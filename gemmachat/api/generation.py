@@ -1,7 +1,9 @@
 """Steps every generating route shares: sizing the request to the model,
 and running it to the end unless the caller goes away."""
 
-import anyio
+import asyncio
+import contextlib
+
 from fastapi import Request
 
 from gemmachat.backends.base import GenerationRequest, Message
@@ -11,8 +13,13 @@ from gemmachat.gateway import Gateway
 from gemmachat.metering import MeteredGeneration
 
 
-def plan(gateway: Gateway, history: list[Message], new: list[Message],
-         max_tokens: int | None, **sampling) -> tuple[GenerationRequest, int]:
+def plan(
+    gateway: Gateway,
+    history: list[Message],
+    new: list[Message],
+    max_tokens: int | None,
+    **sampling,
+) -> tuple[GenerationRequest, int]:
     """The generation request, and the prompt's size in tokens."""
     settings = gateway.settings
     if max_tokens is None:
@@ -20,12 +27,14 @@ def plan(gateway: Gateway, history: list[Message], new: list[Message],
     if max_tokens > settings.max_tokens_limit:
         raise InvalidRequest(
             f"max_tokens may be at most {settings.max_tokens_limit}.",
-            param="max_tokens")
+            param="max_tokens",
+        )
     for message in new:
         if len(message.content) > settings.max_prompt_chars:
             raise InvalidRequest(
                 f"The prompt is over {settings.max_prompt_chars} characters.",
-                param="prompt")
+                param="prompt",
+            )
     backend = gateway.backend
     window = backend.info.context_window
     messages = fit_context(backend.count_tokens, history, new, window - max_tokens)
@@ -33,7 +42,9 @@ def plan(gateway: Gateway, history: list[Message], new: list[Message],
     if input_tokens >= window:
         raise ContextTooLong(
             f"The prompt takes {input_tokens} tokens; the model's context "
-            f"window is {window}.", param="prompt")
+            f"window is {window}.",
+            param="prompt",
+        )
     max_tokens = min(max_tokens, window - input_tokens)
     sampling = {k: v for k, v in sampling.items() if v is not None}
     return GenerationRequest(messages, max_tokens, **sampling), input_tokens
@@ -42,18 +53,21 @@ def plan(gateway: Gateway, history: list[Message], new: list[Message],
 async def complete(request: Request, call: MeteredGeneration) -> str | None:
     """The whole answer, or None if the caller disconnected first (the
     generation is then cancelled, and charged for what it produced)."""
-    answer: list[str] = []
-    async with anyio.create_task_group() as group:
+    generation = asyncio.ensure_future(call.text())
+    watcher = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({generation, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+    if not generation.done():
+        call.disconnected = True
+        generation.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await generation
+        return None
+    return generation.result()
 
-        async def watch_disconnect() -> None:
-            while (await request.receive())["type"] != "http.disconnect":
-                pass
-            group.cancel_scope.cancel()
 
-        async def generate() -> None:
-            answer.append(await call.text())
-            group.cancel_scope.cancel()
-
-        group.start_soon(watch_disconnect)
-        group.start_soon(generate)
-    return answer[0] if answer else None
+async def _disconnected(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass

@@ -115,11 +115,15 @@ async def sync_config_keys(
         config = accounts.c.source == "config"
         await conn.execute(
             update(accounts)
-            .where(config, accounts.c.key_hash.in_(hashes), accounts.c.state == "unlisted")
+            .where(
+                config, accounts.c.key_hash.in_(hashes), accounts.c.state == "unlisted"
+            )
             .values(state="active")
         )
         await conn.execute(
             update(accounts)
-            .where(config, accounts.c.key_hash.not_in(hashes), accounts.c.state == "active")
+            .where(
+                config, accounts.c.key_hash.not_in(hashes), accounts.c.state == "active"
+            )
             .values(state="unlisted")
         )

@@ -1,0 +1,108 @@
+"""Balances survive restarts and crashes; the key list is obeyed."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.asgi import LONG_PROMPT
+from tests.conftest import KEY, OTHER_KEY, auth
+from tests.fakes.server import free_port
+
+HI = {"prompt": "Hi", "max_tokens": 4}
+
+
+@pytest.mark.anyio
+async def test_restart_keeps_balances_and_drops_unlisted_keys(start):
+    first = await start()
+    await first.client.post("/chat", json=HI, headers=auth(KEY))
+    await first.client.post("/chat", json=HI, headers=auth(OTHER_KEY))
+    await first.close()
+
+    second = await start(api_keys=KEY, initial_credits=100)
+    status = await second.client.get("/status", headers=auth(KEY))
+    assert status.json()["balance"] == 19
+    dropped = await second.client.get("/status", headers=auth(OTHER_KEY))
+    assert dropped.status_code == 401
+    assert dropped.json()["error"]["type"] == "invalid_api_key"
+    await second.close()
+
+    third = await start(api_keys=f"{KEY},{OTHER_KEY}")
+    back = await third.client.get("/status", headers=auth(OTHER_KEY))
+    assert back.json()["balance"] == 19
+
+
+def _serve(tmp_path, model_path, port, **env):
+    environment = (
+        os.environ
+        | {
+            "DATA_DIR": str(tmp_path / "data"),
+            "MODEL_PATH": str(model_path),
+            "SERVER_SECRET": "test-secret",
+            "API_KEYS": KEY,
+            "PORT": str(port),
+        }
+        | env
+    )
+    log = tmp_path / f"server-{time.monotonic_ns()}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gemmachat", "serve"],
+            cwd=tmp_path,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    process.wait()
+    raise RuntimeError(log.read_text())
+
+
+def test_crash_mid_request_loses_no_credit(tmp_path, model_path):
+    port = free_port()
+    server, url = _serve(tmp_path, model_path, port)
+    outcome = []
+
+    def ask():
+        try:
+            outcome.append(
+                httpx.post(
+                    f"{url}/chat",
+                    headers=auth(),
+                    timeout=30,
+                    json={"prompt": LONG_PROMPT, "max_tokens": 300},
+                )
+            )
+        except httpx.TransportError as error:
+            outcome.append(error)  # the server died under us, as intended
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    time.sleep(1.0)  # the request is now generating, its credit reserved
+    server.send_signal(signal.SIGKILL)
+    server.wait(timeout=10)
+    asking.join()
+    assert isinstance(outcome[0], httpx.TransportError)
+    time.sleep(1.1)  # older than RESERVATION_TTL_SECONDS below
+
+    server, url = _serve(tmp_path, model_path, port, RESERVATION_TTL_SECONDS="1")
+    try:
+        status = httpx.get(f"{url}/status", headers=auth()).json()
+        assert status["balance"] == 20
+        assert status["requests"] == 0
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
