@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     # died mid-request; the sweeper releases it.
     reservation_ttl_seconds: int = Field(900, ge=1)
 
+    @field_validator(
+        "admin_api_key",
+        "openai_api_key",
+        "model_path",
+        "database_url",
+        "server_secret",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value):
+        # `KEY=` in a .env file means "not set", not "set to nothing".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("data_dir")
     @classmethod
     def _absolute_data_dir(cls, value: Path) -> Path:
