@@ -71,11 +71,12 @@ class InsufficientCredits(GemmaChatError):
     status = 402
     type = "insufficient_credits"
 
-    def __init__(self, required: Decimal, remaining: Decimal):
+    def __init__(self, required: Decimal, remaining: Decimal, remaining_units=0):
         super().__init__(
             f"This request needs {required} credits; the key has {remaining}.",
             extra={"required": required, "remaining": remaining},
         )
+        self.remaining_units = remaining_units
 
 
 class RateLimited(GemmaChatError):

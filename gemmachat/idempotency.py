@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -94,3 +94,72 @@ def _replay(stored, request_hash: str) -> tuple[int, dict]:
             param="Idempotency-Key",
         )
     return stored.status_code, json.loads(stored.response)
+
+
+class IdempotencyInProgress(Conflict):
+    type = "idempotency_in_progress"
+
+
+async def claim(
+    engine: AsyncEngine, scope: str, owner: str, key: str, request_hash: str
+) -> dict | None:
+    """Take `key` for a long-running request (a generation, which cannot sit
+    inside one transaction). None: go ahead, then `store` or `abandon`.
+    A dict: the answer stored by an earlier request with this key."""
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(idempotency_keys).values(
+                    scope=scope,
+                    owner=owner,
+                    key=key,
+                    request_hash=request_hash,
+                    created_at=now(),
+                )
+            )
+        return None
+    except IntegrityError:
+        stored = await _lookup(engine, scope, owner, key)
+        if stored is None:
+            raise
+    if stored.request_hash != request_hash:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was used with a different request.",
+            param="Idempotency-Key",
+        )
+    if stored.response is None:
+        raise IdempotencyInProgress(
+            "A request with this Idempotency-Key is still running.",
+            param="Idempotency-Key",
+            headers={"Retry-After": "1"},
+        )
+    return json.loads(stored.response)
+
+
+async def store(
+    engine: AsyncEngine, scope: str, owner: str, key: str, answer: dict
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(idempotency_keys)
+            .where(*_match(scope, owner, key))
+            .values(status_code=200, response=json.dumps(answer))
+        )
+
+
+async def abandon(engine: AsyncEngine, scope: str, owner: str, key: str) -> None:
+    """Free the key of a request that failed, so that a retry can run."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            delete(idempotency_keys).where(
+                *_match(scope, owner, key), idempotency_keys.c.response.is_(None)
+            )
+        )
+
+
+def _match(scope: str, owner: str, key: str):
+    return (
+        idempotency_keys.c.scope == scope,
+        idempotency_keys.c.owner == owner,
+        idempotency_keys.c.key == key,
+    )

@@ -5,6 +5,7 @@ A backend failure refunds everything. A caller who goes away is charged for
 what was generated up to then, and the generation is stopped.
 """
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import anyio
 
 from gemmachat.backends.base import Finished, GenerationRequest
-from gemmachat.errors import GemmaChatError
+from gemmachat.errors import GemmaChatError, InsufficientCredits
 from gemmachat.gateway import Gateway
 from gemmachat.ledger import ledger
 from gemmachat.ledger.accounts import Account
@@ -27,6 +28,29 @@ class Charge:
     charged: int
     remaining: int
     low: bool
+
+
+@dataclass
+class Outcome:
+    """A finished generation, in terms every surface can render."""
+
+    text: str
+    model: str
+    finish_reason: str
+    input_tokens: int
+    output_tokens: int
+    charge: Charge
+    # max_tokens as asked, when the balance could only pay for fewer
+    clamped_from: int | None = None
+    max_tokens: int = 0
+    extra: dict = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Outcome":
+        return cls(**(data | {"charge": Charge(**data["charge"])}))
 
 
 class MeteredGeneration:
@@ -47,19 +71,39 @@ class MeteredGeneration:
         )
         self.finished: Finished | None = None
         self.charge: Charge | None = None
-        self.reserved_remaining = 0
+        self.clamped_from: int | None = None
         self.disconnected = False
         self._reservation: Reservation | None = None
         self._started = time.perf_counter()
 
-    async def __aenter__(self) -> "MeteredGeneration":
+    async def admit(self) -> None:
+        """Reserve the most this request can cost, or raise a 402.
+
+        Under per-token pricing a balance that cannot pay for `max_tokens`
+        lowers it instead, as long as the prompt and one token are covered.
+        """
+        try:
+            await self._reserve()
+        except InsufficientCredits as refused:
+            pricing = self.gateway.pricing
+            if pricing.per_request:
+                raise
+            affordable = pricing.affordable_output(
+                self.record.input_tokens, refused.remaining_units
+            )
+            if affordable < 1:
+                raise
+            self.clamped_from = self.request.max_tokens
+            self.request = dataclasses.replace(self.request, max_tokens=affordable)
+            await self._reserve()
+
+    async def _reserve(self) -> None:
         most = self.gateway.pricing.most(
             self.record.input_tokens, self.request.max_tokens
         )
-        self._reservation, self.reserved_remaining = await ledger.reserve(
+        self._reservation, _ = await ledger.reserve(
             self.gateway.engine, self.account.id, most, self.record.request_id
         )
-        return self
 
     async def pieces(self) -> AsyncIterator[str]:
         """The generated text, piece by piece."""
@@ -80,20 +124,40 @@ class MeteredGeneration:
     async def text(self) -> str:
         return "".join([piece async for piece in self.pieces()])
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
-        cancelled = (anyio.get_cancelled_exc_class(), GeneratorExit)
-        if self.disconnected or (exc_type and issubclass(exc_type, cancelled)):
-            self.record.status = "client_disconnected"
-        elif exc_type is None and self.finished is None:
-            self.record.status = "incomplete"
-        elif exc_type is None:
-            self.record.status = "ok"
-        elif issubclass(exc_type, GemmaChatError):
-            self.record.status = exc.type
-        else:
-            self.record.status = "error"
+    def outcome(self, text: str) -> Outcome:
+        return Outcome(
+            text=text,
+            model=self.gateway.backend.info.name,
+            finish_reason=self.finished.finish_reason,
+            input_tokens=self.record.input_tokens,
+            output_tokens=self.record.output_tokens,
+            charge=self.charge,
+            clamped_from=self.clamped_from,
+            max_tokens=self.request.max_tokens,
+        )
+
+    async def finish(self, error: BaseException | None) -> None:
+        """Settle: call exactly once, whatever happened."""
+        self.record.status = self._status(error)
         with anyio.CancelScope(shield=True):
             await self._settle()
+
+    def _status(self, error: BaseException | None) -> str:
+        cancelled = (anyio.get_cancelled_exc_class(), GeneratorExit)
+        if self.disconnected or isinstance(error, cancelled):
+            return "client_disconnected"
+        if error is None:
+            return "ok" if self.finished else "incomplete"
+        if isinstance(error, GemmaChatError):
+            return error.type
+        return "error"
+
+    async def __aenter__(self) -> "MeteredGeneration":
+        await self.admit()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        await self.finish(exc)
 
     async def _settle(self) -> None:
         self.record.latency_ms = int((time.perf_counter() - self._started) * 1000)

@@ -1,16 +1,10 @@
 """Steps every generating route shares: sizing the request to the model,
 and running it to the end unless the caller goes away."""
 
-import asyncio
-import contextlib
-
-from fastapi import Request
-
 from gemmachat.backends.base import GenerationRequest, Message
 from gemmachat.conversations import fit_context
 from gemmachat.errors import ContextTooLong, InvalidRequest
 from gemmachat.gateway import Gateway
-from gemmachat.metering import MeteredGeneration
 
 
 def plan(
@@ -48,26 +42,3 @@ def plan(
     max_tokens = min(max_tokens, window - input_tokens)
     sampling = {k: v for k, v in sampling.items() if v is not None}
     return GenerationRequest(messages, max_tokens, **sampling), input_tokens
-
-
-async def complete(request: Request, call: MeteredGeneration) -> str | None:
-    """The whole answer, or None if the caller disconnected first (the
-    generation is then cancelled, and charged for what it produced)."""
-    generation = asyncio.ensure_future(call.text())
-    watcher = asyncio.ensure_future(_disconnected(request))
-    try:
-        await asyncio.wait({generation, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-    if not generation.done():
-        call.disconnected = True
-        generation.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await generation
-        return None
-    return generation.result()
-
-
-async def _disconnected(request: Request) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
-        pass

@@ -95,7 +95,7 @@ async def reserve(
                     select(accounts.c.balance).where(accounts.c.id == account_id)
                 )
             ).scalar_one()
-            raise InsufficientCredits(to_credits(units), to_credits(current))
+            raise InsufficientCredits(to_credits(units), to_credits(current), current)
         await conn.execute(
             insert(reservations).values(
                 id=reservation.id,

@@ -1,15 +1,16 @@
 """POST /chat: GemmaChat's own chat route, from the original design."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from gemmachat import conversations
-from gemmachat.api.billing import credit_headers, credits_view, note_for_log
+from gemmachat.api.charged import ChargedRequest, serve
 from gemmachat.api.deps import CurrentCaller, CurrentGateway
-from gemmachat.api.generation import complete, plan
-from gemmachat.api.schemas import ChatBody, ChatReply, Usage
+from gemmachat.api.formats.native import NativeFormat
+from gemmachat.api.generation import plan
+from gemmachat.api.schemas import ChatBody, ChatReply
 from gemmachat.backends.base import Message
-from gemmachat.metering import MeteredGeneration
+from gemmachat.metering import Outcome
 
 router = APIRouter()
 
@@ -21,6 +22,8 @@ async def chat(
     caller: CurrentCaller,
     gateway: CurrentGateway,
 ) -> Response:
+    """Answer `prompt`, continuing `session_id` when given; with
+    `stream: true` the answer comes as server-sent events."""
     account = caller.account
     history = []
     if body.session_id is not None:
@@ -34,26 +37,18 @@ async def chat(
         body.max_tokens,
         temperature=body.temperature,
     )
-    call = MeteredGeneration(
-        gateway, account, "/chat", request.state.request_id, generation, input_tokens
+
+    async def remember(outcome: Outcome) -> None:
+        outcome.extra["session_id"] = await conversations.record_exchange(
+            gateway.engine, account.id, body.session_id, body.prompt, outcome.text
+        )
+
+    charged = ChargedRequest(
+        route="/chat",
+        generation=generation,
+        input_tokens=input_tokens,
+        stream=body.stream,
+        renderer=NativeFormat(request.state.request_id),
+        after=remember,
     )
-    async with call:
-        answer = await complete(request, call)
-    note_for_log(request, call)
-    if answer is None:
-        return Response(status_code=499)  # nobody is listening any more
-    session_id = await conversations.record_exchange(
-        gateway.engine, account.id, body.session_id, body.prompt, answer
-    )
-    reply = ChatReply(
-        answer=answer,
-        session_id=session_id,
-        model=gateway.backend.info.name,
-        finish_reason=call.finished.finish_reason,
-        usage=Usage(
-            input_tokens=call.record.input_tokens,
-            output_tokens=call.record.output_tokens,
-        ),
-        credits=credits_view(call.charge),
-    )
-    return JSONResponse(reply.model_dump(), headers=credit_headers(call.charge))
+    return await serve(request, gateway, caller, charged)
