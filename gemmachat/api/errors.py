@@ -22,7 +22,7 @@ def envelope(path: str, error: GemmaChatError, request_id: str) -> tuple[int, di
         body = {
             "error": {
                 "message": error.message,
-                "type": error.type,
+                "type": _openai_type(status, error),
                 "param": error.param,
                 "code": error.type,
             }
@@ -43,6 +43,17 @@ def envelope(path: str, error: GemmaChatError, request_id: str) -> tuple[int, di
     if status >= 500 and error.type == "internal_error":
         _attach_request_id(body, request_id)
     return status, body
+
+
+def _openai_type(status: int, error: GemmaChatError) -> str:
+    """OpenAI's broad error classes; our precise type goes in `code`."""
+    if status == 401:
+        return "authentication_error"
+    if status == 402:
+        return error.type
+    if status == 429:
+        return "rate_limit_error"
+    return "invalid_request_error" if status < 500 else "api_error"
 
 
 def _json(value):

@@ -1,9 +1,8 @@
-"""Steps every generating route shares: sizing the request to the model,
-and running it to the end unless the caller goes away."""
+"""Sizing a generation to the model and the limits, for every route."""
 
 from gemmachat.backends.base import GenerationRequest, Message
 from gemmachat.conversations import fit_context
-from gemmachat.errors import ContextTooLong, InvalidRequest
+from gemmachat.errors import ContextTooLong, InvalidRequest, ModelNotFound
 from gemmachat.gateway import Gateway
 
 
@@ -12,9 +11,11 @@ def plan(
     history: list[Message],
     new: list[Message],
     max_tokens: int | None,
+    prompt_param: str = "prompt",
     **sampling,
 ) -> tuple[GenerationRequest, int]:
-    """The generation request, and the prompt's size in tokens."""
+    """The generation request, and the prompt's size in tokens. Errors
+    about the prompt name `prompt_param`, the field the caller sent."""
     settings = gateway.settings
     if max_tokens is None:
         max_tokens = settings.default_max_tokens
@@ -27,7 +28,7 @@ def plan(
         if len(message.content) > settings.max_prompt_chars:
             raise InvalidRequest(
                 f"The prompt is over {settings.max_prompt_chars} characters.",
-                param="prompt",
+                param=prompt_param,
             )
     backend = gateway.backend
     window = backend.info.context_window
@@ -37,8 +38,19 @@ def plan(
         raise ContextTooLong(
             f"The prompt takes {input_tokens} tokens; the model's context "
             f"window is {window}.",
-            param="prompt",
+            param=prompt_param,
         )
     max_tokens = min(max_tokens, window - input_tokens)
     sampling = {k: v for k, v in sampling.items() if v is not None}
     return GenerationRequest(messages, max_tokens, **sampling), input_tokens
+
+
+def served_model(gateway: Gateway, name: str) -> str:
+    """`name` if it is the model GemmaChat serves, else a 404."""
+    if name not in (gateway.backend.info.name, f"{gateway.backend.info.name}:latest"):
+        raise ModelNotFound(
+            f"The model {name!r} is not served here; the served model is "
+            f"{gateway.backend.info.name!r}.",
+            param="model",
+        )
+    return name
