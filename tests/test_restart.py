@@ -1,9 +1,6 @@
 """Balances survive restarts and crashes; the key list is obeyed."""
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -13,6 +10,7 @@ import pytest
 from tests.asgi import LONG_PROMPT
 from tests.conftest import KEY, OTHER_KEY, auth
 from tests.fakes.server import free_port
+from tests.live import start_server, stop_server
 
 HI = {"prompt": "Hi", "max_tokens": 4}
 
@@ -37,43 +35,9 @@ async def test_restart_keeps_balances_and_drops_unlisted_keys(start):
     assert back.json()["balance"] == 19
 
 
-def _serve(tmp_path, model_path, port, **env):
-    environment = (
-        os.environ
-        | {
-            "DATA_DIR": str(tmp_path / "data"),
-            "MODEL_PATH": str(model_path),
-            "SERVER_SECRET": "test-secret",
-            "API_KEYS": KEY,
-            "PORT": str(port),
-        }
-        | env
-    )
-    log = tmp_path / f"server-{time.monotonic_ns()}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gemmachat", "serve"],
-            cwd=tmp_path,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    process.wait()
-    raise RuntimeError(log.read_text())
-
-
 def test_crash_mid_request_loses_no_credit(tmp_path, model_path):
     port = free_port()
-    server, url = _serve(tmp_path, model_path, port)
+    server, url = start_server(tmp_path, model_path, port, api_keys=KEY)
     outcome = []
 
     def ask():
@@ -96,13 +60,14 @@ def test_crash_mid_request_loses_no_credit(tmp_path, model_path):
     server.wait(timeout=10)
     asking.join()
     assert isinstance(outcome[0], httpx.TransportError)
-    time.sleep(1.1)  # older than RESERVATION_TTL_SECONDS below
+    time.sleep(1.1)  # older than reservation_ttl_seconds below
 
-    server, url = _serve(tmp_path, model_path, port, RESERVATION_TTL_SECONDS="1")
+    server, url = start_server(
+        tmp_path, model_path, port, api_keys=KEY, reservation_ttl_seconds=1
+    )
     try:
         status = httpx.get(f"{url}/status", headers=auth()).json()
         assert status["balance"] == 20
         assert status["requests"] == 0
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_server(server)
