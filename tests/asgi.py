@@ -10,26 +10,48 @@ LONG_PROMPT = (
 
 
 async def hang_up_during(
-    app, path: str, body: dict, headers: dict, after_seconds: float
+    app,
+    path: str,
+    body: dict,
+    headers: dict,
+    after_seconds: float | None = None,
+    after_chunks: int | None = None,
 ) -> list[dict]:
-    """POST `body`, then disconnect after `after_seconds`; returns what the
-    app sent before it noticed."""
+    """POST `body`, then disconnect after `after_seconds`, or once the app
+    has sent `after_chunks` non-empty body chunks; returns what it sent."""
     payload = json.dumps(body).encode()
     delivered = False
     sent: list[dict] = []
+    enough = anyio.Event()
 
     async def receive():
         nonlocal delivered
         if not delivered:
             delivered = True
             return {"type": "http.request", "body": payload, "more_body": False}
-        await anyio.sleep(after_seconds)
+        if after_seconds is not None:
+            await anyio.sleep(after_seconds)
+        else:
+            await enough.wait()
         return {"type": "http.disconnect"}
 
     async def send(message):
         sent.append(message)
+        if after_chunks is not None and len(body_chunks(sent)) >= after_chunks:
+            enough.set()
 
-    scope = {
+    await app(_scope(path, headers), receive, send)
+    return sent
+
+
+def body_chunks(sent: list[dict]) -> list[bytes]:
+    return [
+        m["body"] for m in sent if m["type"] == "http.response.body" and m.get("body")
+    ]
+
+
+def _scope(path: str, headers: dict) -> dict:
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -45,5 +67,3 @@ async def hang_up_during(
         "server": ("gemmachat", 80),
         "state": {},
     }
-    await app(scope, receive, send)
-    return sent

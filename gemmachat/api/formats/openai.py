@@ -95,4 +95,5 @@ class OpenAIFormat:
 
     def error(self, error: GemmaChatError) -> bytes:
         _, body = envelope("/v1/", error, self.request_id)
-        return _data(body)
+        held = _data(self._chunk({"content": self._held})) if self._held else b""
+        return held + _data(body)
