@@ -11,6 +11,7 @@ from gemmachat import __version__
 from gemmachat.api import errors
 from gemmachat.api.access import AccessMiddleware
 from gemmachat.api.body_limit import BodyLimitMiddleware
+from gemmachat.api.json_body import AssumeJsonMiddleware
 from gemmachat.api.routes import chat, health, ollama, openai, quote, status
 from gemmachat.backends.base import Backend
 from gemmachat.backends.factory import build_backend
@@ -50,6 +51,7 @@ def create_app(
     errors.install(app)
     for module in (chat, status, health, quote, openai, ollama):
         app.include_router(module.router)
+    app.add_middleware(AssumeJsonMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware)
     return app

@@ -85,8 +85,7 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
         error = InvalidRequest("The request body is not valid JSON.", param="body")
     elif not location or first.get("type") == "model_attributes_type":
         error = InvalidRequest(
-            "The request body must be a JSON object "
-            "(sent with content-type: application/json).",
+            "The request body must be a JSON object.",
             param="body",
         )
     else:
