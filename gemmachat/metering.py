@@ -73,6 +73,7 @@ class MeteredGeneration:
         self.charge: Charge | None = None
         self.clamped_from: int | None = None
         self.disconnected = False
+        self._pieces = 0
         self._reservation: Reservation | None = None
         self._started = time.perf_counter()
 
@@ -114,7 +115,7 @@ class MeteredGeneration:
                     self.finished = item
                     self._count(item)
                 elif item:
-                    self.record.output_tokens += 1
+                    self._pieces += 1
                     yield item
 
     def _count(self, finished: Finished) -> None:
@@ -160,6 +161,11 @@ class MeteredGeneration:
         await self.finish(exc)
 
     async def _settle(self) -> None:
+        if self.finished is None:
+            # Cut short: count what the backend reports sampling, or at least
+            # the pieces it sent, whichever says more.
+            progress = self.request.progress.output_tokens
+            self.record.output_tokens = max(progress, self._pieces)
         self.record.latency_ms = int((time.perf_counter() - self._started) * 1000)
         units = self._cost()
         remaining = await ledger.settle(

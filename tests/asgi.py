@@ -1,6 +1,7 @@
 """Driving the app at the ASGI level, where a test can hang up mid-request."""
 
 import json
+from collections.abc import Callable
 
 import anyio
 
@@ -14,11 +15,11 @@ async def hang_up_during(
     path: str,
     body: dict,
     headers: dict,
-    after_seconds: float | None = None,
     after_chunks: int | None = None,
+    once: Callable[[], bool] | None = None,
 ) -> list[dict]:
-    """POST `body`, then disconnect after `after_seconds`, or once the app
-    has sent `after_chunks` non-empty body chunks; returns what it sent."""
+    """POST `body`, then disconnect once the app has sent `after_chunks`
+    non-empty body chunks, or once `once()` is true; returns what it sent."""
     payload = json.dumps(body).encode()
     delivered = False
     sent: list[dict] = []
@@ -29,8 +30,9 @@ async def hang_up_during(
         if not delivered:
             delivered = True
             return {"type": "http.request", "body": payload, "more_body": False}
-        if after_seconds is not None:
-            await anyio.sleep(after_seconds)
+        if once is not None:
+            while not once():
+                await anyio.sleep(0.01)
         else:
             await enough.wait()
         return {"type": "http.disconnect"}

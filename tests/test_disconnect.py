@@ -15,13 +15,20 @@ FULL_ANSWER_TOKENS = 150  # what LONG_PROMPT produces when left to finish
 async def test_hang_up_during_chat_charges_and_stops(start, embedded):
     gc = await start()
     body = {"prompt": LONG_PROMPT, "max_tokens": 300, "temperature": 0}
-    await hang_up_during(gc.app, "/chat", body, auth(), after_seconds=1.0)
+    started = embedded.generated_tokens
+    await hang_up_during(
+        gc.app,
+        "/chat",
+        body,
+        auth(),
+        once=lambda: embedded.generated_tokens >= started + 5,
+    )
 
     assert not embedded._slot.locked(), "the generation should have stopped"
     async with gc.gateway.engine.connect() as conn:
         row = (await conn.execute(select(usage))).one()
     assert row.status == "client_disconnected"
-    assert 0 < row.output_tokens < FULL_ANSWER_TOKENS // 2
+    assert 5 <= row.output_tokens < FULL_ANSWER_TOKENS // 2
     assert row.credits == 1_000_000
     status = (await gc.client.get("/status", headers=auth())).json()
     assert status["balance"] == 19

@@ -19,6 +19,14 @@ class Message:
     content: str
 
 
+@dataclass
+class Progress:
+    """Tokens sampled so far, kept up to date by the backend: what a
+    generation cut short is charged for."""
+
+    output_tokens: int = 0
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     messages: list[Message]
@@ -29,6 +37,7 @@ class GenerationRequest:
     top_p: float = 0.95
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
+    progress: Progress = field(default_factory=Progress, compare=False)
 
 
 @dataclass(frozen=True)

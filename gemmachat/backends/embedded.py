@@ -50,6 +50,8 @@ class EmbeddedBackend:
         self._llm = None
         self._slot = asyncio.Semaphore(1)
         self._waiting = 0
+        # Tokens sampled since start, across requests: progress you can watch.
+        self.generated_tokens = 0
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="llama")
         self.info = ModelInfo(model_path.stem, "gemma3", "", "", context_window)
 
@@ -195,6 +197,8 @@ class EmbeddedBackend:
                 reason = "stop"
                 break
             produced += 1
+            request.progress.output_tokens = produced
+            self.generated_tokens += 1
             text = decoder.feed(llm.detokenize([token]))
             if not started:
                 text = text.lstrip()
