@@ -74,15 +74,13 @@ class OpenAIUpstreamBackend:
             async with contextlib.aclosing(self._stream(request)) as stream:
                 async for item in stream:
                     yield item
-        except httpx.ConnectError as error:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             self._serving = False
             self._keep_probing()
-            raise BackendUnavailable(
-                f"The model server at {self.base_url} is unreachable."
-            ) from error
+            raise BackendUnavailable("The model server is unreachable.") from error
         except httpx.TimeoutException as error:
             raise BackendTimeout("The model server did not answer in time.") from error
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
             raise BackendFailed(
                 "The connection to the model server broke off."
             ) from error
