@@ -94,6 +94,9 @@ class FakeOpenAIUpstream:
         if self.mode == "llama_cpp_error_line":
             yield LLAMA_CPP_CONTEXT_ERROR
             return
+        # A keep-alive comment, as sse-starlette (llama-cpp-python's server)
+        # and hosted gateways send while a prompt is being read.
+        yield b": ping - 2025-03-10 01:25:52.123456+00:00\n\n"
         yield _event(_chunk({"role": "assistant", "content": ""}, None, with_usage))
         for index, piece in enumerate(pieces):
             if index == 3 and (failure := self._mid_stream_failure()):
