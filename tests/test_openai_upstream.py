@@ -127,8 +127,7 @@ async def test_hang_up_stops_the_llama_cpp_generation(start, llama):
     first_piece = _signal_first_piece(gc.gateway.backend)
     body = {"prompt": LONG_PROMPT, "max_tokens": 1000, "temperature": 0}
     logged = len(llama.log.read_text())
-    app = _hold_disconnect_until(gc.app, first_piece)
-    await hang_up_during(app, "/chat", body, auth(), after_seconds=0)
+    await hang_up_during(gc.app, "/chat", body, auth(), once=first_piece.is_set)
 
     async with gc.gateway.engine.connect() as conn:
         row = (await conn.execute(select(usage))).one()
@@ -383,24 +382,6 @@ def _signal_first_piece(backend) -> anyio.Event:
 
     backend.generate = signalling
     return event
-
-
-def _hold_disconnect_until(app, event: anyio.Event):
-    """`app`, with the caller's hang-up held back until `event`."""
-
-    async def held(scope, receive, send):
-        calls = 0
-
-        async def gated_receive():
-            nonlocal calls
-            calls += 1
-            if calls > 1:
-                await event.wait()
-            return await receive()
-
-        await app(scope, gated_receive, send)
-
-    return held
 
 
 async def _generate(gc, request: GenerationRequest) -> tuple[str, Finished]:
