@@ -16,9 +16,12 @@ class SessionNotFound(NotFound):
 
 
 async def history(
-    engine: AsyncEngine, account_id: int, session_id: str
+    engine: AsyncEngine, account_id: int, session_id: str | None
 ) -> list[Message]:
-    """The session's turns, oldest first; 404 unless the key owns it."""
+    """The session's turns, oldest first (none for a new session); 404
+    unless the key owns it."""
+    if session_id is None:
+        return []
     async with engine.connect() as conn:
         owner = (
             await conn.execute(

@@ -27,6 +27,10 @@ class IdempotencyConflict(Conflict):
     type = "idempotency_conflict"
 
 
+class IdempotencyInProgress(Conflict):
+    type = "idempotency_in_progress"
+
+
 def fingerprint(body: bytes | dict) -> str:
     """A hash of the request, to tell a true retry from a reused key."""
     if isinstance(body, dict):
@@ -78,11 +82,7 @@ async def run_once(
 
 
 async def _lookup(engine: AsyncEngine, scope: str, owner: str, key: str):
-    query = select(idempotency_keys).where(
-        idempotency_keys.c.scope == scope,
-        idempotency_keys.c.owner == owner,
-        idempotency_keys.c.key == key,
-    )
+    query = select(idempotency_keys).where(*_match(scope, owner, key))
     async with engine.connect() as conn:
         return (await conn.execute(query)).first()
 
@@ -93,11 +93,13 @@ def _replay(stored, request_hash: str) -> tuple[int, dict]:
             "This Idempotency-Key was used with a different request.",
             param="Idempotency-Key",
         )
+    if stored.response is None:
+        raise IdempotencyInProgress(
+            "A request with this Idempotency-Key is still running.",
+            param="Idempotency-Key",
+            headers={"Retry-After": "1"},
+        )
     return stored.status_code, json.loads(stored.response)
-
-
-class IdempotencyInProgress(Conflict):
-    type = "idempotency_in_progress"
 
 
 async def claim(
@@ -122,18 +124,7 @@ async def claim(
         stored = await _lookup(engine, scope, owner, key)
         if stored is None:
             raise
-    if stored.request_hash != request_hash:
-        raise IdempotencyConflict(
-            "This Idempotency-Key was used with a different request.",
-            param="Idempotency-Key",
-        )
-    if stored.response is None:
-        raise IdempotencyInProgress(
-            "A request with this Idempotency-Key is still running.",
-            param="Idempotency-Key",
-            headers={"Retry-After": "1"},
-        )
-    return json.loads(stored.response)
+    return _replay(stored, request_hash)[1]
 
 
 async def store(

@@ -25,11 +25,7 @@ async def chat(
     """Answer `prompt`, continuing `session_id` when given; with
     `stream: true` the answer comes as server-sent events."""
     account = caller.account
-    history = []
-    if body.session_id is not None:
-        history = await conversations.history(
-            gateway.engine, account.id, body.session_id
-        )
+    history = await conversations.history(gateway.engine, account.id, body.session_id)
     generation, input_tokens = plan(
         gateway,
         history,

@@ -18,11 +18,7 @@ async def quote(body: ChatBody, caller: CurrentCaller, gateway: CurrentGateway):
     """Tokenize the request with the served model and price it; nothing is
     charged or reserved."""
     account = caller.account
-    history = []
-    if body.session_id is not None:
-        history = await conversations.history(
-            gateway.engine, account.id, body.session_id
-        )
+    history = await conversations.history(gateway.engine, account.id, body.session_id)
     generation, input_tokens = plan(
         gateway, history, [Message("user", body.prompt)], body.max_tokens
     )
