@@ -176,9 +176,11 @@ class MeteredGeneration:
         )
 
     def _cost(self) -> int:
-        """Finished requests pay in full; interrupted ones pay for the
-        tokens produced; failures pay nothing."""
+        """Finished requests pay in full; interrupted ones pay for the work
+        the model had begun (the prompt, the tokens produced); failures and
+        requests still waiting in the queue pay nothing."""
         status, output = self.record.status, self.record.output_tokens
-        if status == "ok" or (status == "client_disconnected" and output > 0):
+        begun = self.request.progress.started or output > 0
+        if status == "ok" or (status == "client_disconnected" and begun):
             return self.gateway.pricing.cost(self.record.input_tokens, output)
         return 0

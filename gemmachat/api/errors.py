@@ -98,6 +98,11 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
 def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 404:
         return error_response(request, NotFound(f"No route {request.url.path}."))
+    if exc.status_code == 400:
+        # FastAPI's own refusal of a body it cannot decode (bad UTF-8,
+        # nesting too deep for the JSON parser).
+        not_json = InvalidRequest("The request body is not valid JSON.", param="body")
+        return error_response(request, not_json)
     error = GemmaChatError(str(exc.detail))
     error.status, error.type = exc.status_code, "http_error"
     return error_response(request, error)

@@ -6,15 +6,17 @@ think, raw, template, context, images) are accepted and ignored.
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictInt
+
+from gemmachat.api.fields import Temperature, Text, TopP
 
 
 class OllamaOptions(BaseModel):
     # Ollama's -1 means "until the model stops"; GemmaChat's default applies.
     num_predict: StrictInt | None = Field(None, ge=-1)
-    temperature: float | None = Field(None, ge=0, le=2, strict=True)
-    top_p: float | None = Field(None, gt=0, le=1, strict=True)
-    stop: list[StrictStr] | None = None
+    temperature: Temperature | None = None
+    top_p: TopP | None = None
+    stop: list[Text] | None = None
     seed: StrictInt | None = None
 
     @property
@@ -26,11 +28,11 @@ class OllamaOptions(BaseModel):
 
 class OllamaMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
-    content: StrictStr
+    content: Text
 
 
 class _Generating(BaseModel):
-    model: StrictStr
+    model: Text
     stream: StrictBool = True
     options: OllamaOptions = Field(default_factory=OllamaOptions)
 
@@ -40,10 +42,10 @@ class OllamaChatBody(_Generating):
 
 
 class OllamaGenerateBody(_Generating):
-    prompt: StrictStr = ""
-    system: StrictStr | None = None
+    prompt: Text = ""
+    system: Text | None = None
 
 
 class OllamaShowBody(BaseModel):
-    model: StrictStr
+    model: Text
     verbose: StrictBool = False

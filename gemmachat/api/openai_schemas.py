@@ -3,7 +3,9 @@ OpenAI's own API: a wrong field is a 400 that names it."""
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, field_validator
+
+from gemmachat.api.fields import Temperature, Text, TopP, unicode_text
 
 MAX_STOPS = 4
 
@@ -11,7 +13,7 @@ MAX_STOPS = 4
 class OpenAIMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant"]
     content: Any = Field(...)
-    name: StrictStr | None = None
+    name: Text | None = None
 
     @field_validator("content")
     @classmethod
@@ -27,7 +29,7 @@ class OpenAIMessage(BaseModel):
             raise ValueError("must be a string or an array of text parts")
         if not text.strip():
             raise ValueError("must not be empty or only whitespace")
-        return text
+        return unicode_text(text)
 
 
 def _text_part(part: Any) -> str:
@@ -45,18 +47,18 @@ class StreamOptions(BaseModel):
 
 
 class ChatCompletionBody(BaseModel):
-    model: StrictStr
+    model: Text
     messages: list[OpenAIMessage] = Field(..., min_length=1)
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
     max_tokens: StrictInt | None = Field(None, ge=1)
     max_completion_tokens: StrictInt | None = Field(None, ge=1)
-    temperature: float | None = Field(None, ge=0, le=2, strict=True)
-    top_p: float | None = Field(None, gt=0, le=1, strict=True)
+    temperature: Temperature | None = None
+    top_p: TopP | None = None
     stop: Any = None
     n: StrictInt = Field(1, ge=1)
     seed: StrictInt | None = None
-    user: StrictStr | None = None
+    user: Text | None = None
 
     @field_validator("stop")
     @classmethod
@@ -70,7 +72,7 @@ class ChatCompletionBody(BaseModel):
             raise ValueError("must be a non-empty string or an array of them")
         if len(stops) > MAX_STOPS:
             raise ValueError(f"may hold at most {MAX_STOPS} sequences")
-        return stops
+        return [unicode_text(stop) for stop in stops]
 
     @field_validator("n")
     @classmethod

@@ -1,13 +1,15 @@
 """Request and response bodies of GemmaChat's own API."""
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, field_validator
+
+from gemmachat.api.fields import Temperature, Text
 
 
 class ChatBody(BaseModel):
-    prompt: StrictStr
-    session_id: StrictStr | None = None
+    prompt: Text
+    session_id: Text | None = None
     max_tokens: StrictInt | None = Field(None, ge=1)
-    temperature: float | None = Field(None, ge=0, le=2, strict=True)
+    temperature: Temperature | None = None
     stream: StrictBool = False
 
     @field_validator("prompt")

@@ -21,9 +21,11 @@ class Message:
 
 @dataclass
 class Progress:
-    """Tokens sampled so far, kept up to date by the backend: what a
+    """How far a generation got, kept up to date by the backend: what a
     generation cut short is charged for."""
 
+    # The model began work on the prompt (it left the queue).
+    started: bool = False
     output_tokens: int = 0
 
 

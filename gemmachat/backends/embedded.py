@@ -8,6 +8,7 @@ generation's iterator stops the worker after its current token.
 import asyncio
 import contextlib
 import os
+import re
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -50,8 +51,10 @@ class EmbeddedBackend:
         self._llm = None
         self._slot = asyncio.Semaphore(1)
         self._waiting = 0
-        # Tokens sampled since start, across requests: progress you can watch.
+        # Prompts taken up and tokens sampled since start: progress to watch.
         self.generated_tokens = 0
+        self.prompts_started = 0
+        self._control_pattern: re.Pattern | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="llama")
         self.info = ModelInfo(model_path.stem, "gemma3", "", "", context_window)
 
@@ -96,26 +99,32 @@ class EmbeddedBackend:
         template = meta.get("tokenizer.chat_template")
         if not template:
             return few_shot_prompt(messages)
+        # The template's turn markers are parsed as control tokens, so a
+        # caller's text must not carry any of its own.
+        strip = self._control_tokens().sub
+        clean = [Message(m.role, strip("", m.content)) for m in messages]
         token = self._llm._model.token_get_text
-        return template_prompt(
-            template,
-            token(self._llm.token_bos()),
-            token(self._llm.token_eos()),
-            messages,
-        )
+        bos, eos = token(self._llm.token_bos()), token(self._llm.token_eos())
+        return template_prompt(template, bos, eos, clean)
 
-    def tokenize(self, text: str) -> list[int]:
-        return self._llm.tokenize(text.encode(), add_bos=True, special=True)
+    def _control_tokens(self) -> re.Pattern:
+        if self._control_pattern is None:
+            self._control_pattern = control_token_pattern(self._llm)
+        return self._control_pattern
+
+    def tokenize(self, prompt: Prompt) -> list[int]:
+        text = prompt.text.encode()
+        return self._llm.tokenize(text, add_bos=True, special=prompt.special)
 
     def count_tokens(self, messages: list[Message]) -> int:
-        return len(self.tokenize(self.format(messages).text))
+        return len(self.tokenize(self.format(messages)))
 
     async def generate(
         self, request: GenerationRequest
     ) -> AsyncIterator[str | Finished]:
         async with self._queue_slot():
             prompt = self.format(request.messages)
-            tokens = self.tokenize(prompt.text)
+            tokens = self.tokenize(prompt)
             room = self.context_window - len(tokens)
             if room < 1:
                 raise ContextTooLong(
@@ -182,6 +191,8 @@ class EmbeddedBackend:
         import llama_cpp
 
         llm = self._llm
+        request.progress.started = True
+        self.prompts_started += 1
         if request.seed is not None:
             llm.set_seed(request.seed)
         decoder = StopAwareDecoder(prompt.stops + request.stop)
@@ -214,6 +225,21 @@ class EmbeddedBackend:
         if tail.strip() or (started and tail):
             emit(tail if started else tail.lstrip())
         return Finished(len(tokens), produced, reason)
+
+
+def control_token_pattern(llm) -> re.Pattern:
+    """A pattern matching the text of every control token of the model."""
+    import llama_cpp
+
+    vocab = llm._model.vocab
+    texts = [
+        llama_cpp.llama_vocab_get_text(vocab, token).decode(errors="ignore")
+        for token in range(llama_cpp.llama_vocab_n_tokens(vocab))
+        if llama_cpp.llama_vocab_get_attr(vocab, token)
+        & llama_cpp.LLAMA_TOKEN_ATTR_CONTROL
+    ]
+    texts = sorted((t for t in texts if t), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, texts)))
 
 
 def _quantization(filename: str) -> str:

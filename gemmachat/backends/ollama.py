@@ -69,6 +69,7 @@ class OllamaBackend:
                 "POST", "/api/chat", json=self._body(request)
             ) as response:
                 await _raise_for_status(response, self.model)
+                request.progress.started = True
                 async for line in response.aiter_lines():
                     if line.strip():
                         item = _parse_line(line)

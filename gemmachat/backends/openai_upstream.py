@@ -95,6 +95,7 @@ class OpenAIUpstreamBackend:
                 body = (await response.aread()).decode(errors="replace")
                 raise upstream_error(response.status_code, body, response.headers)
             self._serving = True
+            request.progress.started = True
             tally = StreamTally()
             async for kind, data in sse_events(response.aiter_lines()):
                 text = tally.read(kind, data)

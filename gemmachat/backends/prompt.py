@@ -31,6 +31,9 @@ FEW_SHOT_STOPS = ["\nUser:", "\nAssistant:", "\n\n"]
 class Prompt:
     text: str
     stops: list[str]
+    # Whether the text holds control tokens to parse as such (a chat
+    # template's turn markers); never true for text a caller wrote alone.
+    special: bool = False
 
 
 def few_shot_prompt(messages: list[Message]) -> Prompt:
@@ -59,4 +62,4 @@ def template_prompt(
         messages=[{"role": m.role, "content": m.content} for m in messages]
     )
     stops = response.stop if isinstance(response.stop, list) else [response.stop]
-    return Prompt(response.prompt, [s for s in stops if s])
+    return Prompt(response.prompt, [s for s in stops if s], special=True)

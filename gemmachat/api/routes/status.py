@@ -1,7 +1,7 @@
 """GET /status: the key's balance and what it has used."""
 
 from fastapi import APIRouter
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from gemmachat.api.billing import low_credit_alert
 from gemmachat.api.deps import CurrentCaller, CurrentGateway
@@ -17,7 +17,9 @@ router = APIRouter()
 async def status(caller: CurrentCaller, gateway: CurrentGateway) -> Status:
     account = caller.account
     balance = await ledger.balance(gateway.engine, account.id)
-    query = select(func.coalesce(func.sum(usage.c.credits), 0), func.count()).where(
+    # Requests answered or charged; refusals and failures cost nothing.
+    answered = func.count().filter(or_(usage.c.status == "ok", usage.c.credits > 0))
+    query = select(func.coalesce(func.sum(usage.c.credits), 0), answered).where(
         usage.c.account_id == account.id
     )
     async with gateway.engine.connect() as conn:
