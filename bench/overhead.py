@@ -63,6 +63,9 @@ def serve(app, port):
     return server, thread
 
 
+DATABASE_URL = None  # set by --database-url
+
+
 def settings(folder, credits) -> Settings:
     return Settings(
         _env_file=None,
@@ -70,12 +73,13 @@ def settings(folder, credits) -> Settings:
         server_secret="bench",
         api_keys=KEY,
         initial_credits=credits,
+        database_url=DATABASE_URL,
     )
 
 
 def gateway_overhead(requests: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app(settings(Path(folder), requests + 10), InstantBackend())
+        app = create_app(settings(Path(folder), requests + 50), InstantBackend())
         server, thread = serve(app, 8931)
         timings = []
         with httpx.Client(base_url="http://127.0.0.1:8931") as client:
@@ -95,7 +99,8 @@ def gateway_overhead(requests: int) -> None:
         server.should_exit = True
         thread.join()
     print(
-        f"POST /chat, instant model, {requests} sequential requests (SQLite): "
+        f"POST /chat, instant model, {requests} sequential requests "
+        f"({'SQLite' if DATABASE_URL is None else DATABASE_URL.split(':')[0]}): "
         f"median {statistics.median(timings):.2f} ms, "
         f"p95 {sorted(timings)[int(len(timings) * 0.95)]:.2f} ms; "
         f"GET /health round trip median {statistics.median(health):.2f} ms"
@@ -147,7 +152,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--database-url", help="default: SQLite in a temp folder")
+    parser.add_argument("--skip-model", action="store_true")
     args = parser.parse_args()
+    DATABASE_URL = args.database_url
     gateway_overhead(args.requests)
     prompt = "Say: " + ", ".join(str(n) for n in range(1, 41)) + " and keep going."
-    model_through_gateway(prompt, args.rounds)
+    if not args.skip_model:
+        model_through_gateway(prompt, args.rounds)
