@@ -11,7 +11,19 @@ from gemmachat import __version__
 from gemmachat.api import errors
 from gemmachat.api.access import AccessMiddleware
 from gemmachat.api.body_limit import BodyLimitMiddleware
-from gemmachat.api.routes import chat, health, status
+from gemmachat.api.routes import (
+    admin_audit,
+    admin_credits,
+    admin_keys,
+    admin_usage,
+    admin_vouchers,
+    chat,
+    health,
+    status,
+    usage,
+    vouchers,
+    webhooks,
+)
 from gemmachat.backends.base import Backend
 from gemmachat.backends.factory import build_backend
 from gemmachat.db.engine import create_engine
@@ -37,10 +49,12 @@ def create_app(settings: Settings | None = None,
         gateway = await _start(settings, backend)
         app.state.gateway = gateway
         sweeper = asyncio.create_task(_sweep_forever(gateway))
+        await gateway.alerts.start()
         try:
             yield
         finally:
             sweeper.cancel()
+            await gateway.alerts.stop()
             if backend is None:
                 await gateway.backend.close()
             await gateway.engine.dispose()
@@ -49,6 +63,14 @@ def create_app(settings: Settings | None = None,
     errors.install(app)
     for module in (chat, status, health):
         app.include_router(module.router)
+    app.include_router(usage.router)
+    app.include_router(vouchers.router)
+    app.include_router(webhooks.router)
+    app.include_router(admin_keys.router)
+    app.include_router(admin_credits.router)
+    app.include_router(admin_vouchers.router)
+    app.include_router(admin_usage.router)
+    app.include_router(admin_audit.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware)
     return app

@@ -8,7 +8,7 @@ what was generated up to then, and the generation is stopped.
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 
@@ -44,6 +44,11 @@ class MeteredGeneration:
         self._started = time.perf_counter()
 
     async def __aenter__(self) -> "MeteredGeneration":
+        cap = self.account.max_tokens
+        if cap is not None and self.request.max_tokens > cap:
+            # The key's own limit, set by an admin: longer answers stop at
+            # `cap` tokens (finish_reason "length") and cost no more.
+            self.request = replace(self.request, max_tokens=cap)
         most = self.gateway.pricing.most(self.record.input_tokens,
                                          self.request.max_tokens)
         self._reservation, self.reserved_remaining = await ledger.reserve(
@@ -88,8 +93,9 @@ class MeteredGeneration:
         units = self._cost()
         remaining = await ledger.settle(self.gateway.engine, self._reservation,
                                         units, self.record)
-        self.charge = Charge(units, remaining,
-                             remaining <= self.gateway.low_credit_units)
+        threshold = self.gateway.threshold_for(self.account)
+        self.charge = Charge(units, remaining, remaining <= threshold)
+        self.gateway.alerts.notice(self.account.id, remaining, threshold)
 
     def _cost(self) -> int:
         """Finished requests pay in full; interrupted ones pay for the

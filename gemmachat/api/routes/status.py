@@ -23,7 +23,8 @@ async def status(caller: Caller = Depends(authenticate),
                    func.count()).where(usage.c.account_id == account.id)
     async with gateway.engine.connect() as conn:
         used, requests = (await conn.execute(query)).one()
-    low = balance <= gateway.low_credit_units
+    threshold = gateway.threshold_for(account)
+    low = balance <= threshold
     return Status(
         key_prefix=account.key_prefix,
         balance=as_json_number(balance),
@@ -31,5 +32,5 @@ async def status(caller: Caller = Depends(authenticate),
         requests=requests,
         low=low,
         alert=low_credit_alert(balance) if low else None,
-        low_credit_threshold=as_json_number(gateway.low_credit_units),
+        low_credit_threshold=as_json_number(threshold),
     )
