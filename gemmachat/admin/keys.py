@@ -18,7 +18,7 @@ from gemmachat.db.tables import accounts
 from gemmachat.errors import ConfigKey, InvalidRequest, KeyNotFound, KeyRevoked
 from gemmachat.ledger.accounts import create_account
 from gemmachat.ledger.keys import display_prefix, hash_key, new_key
-from gemmachat.ledger.money import to_credits
+from gemmachat.ledger.money import to_credits, to_units
 
 STATES = ("active", "expired", "revoked", "unlisted")
 
@@ -27,7 +27,7 @@ STATES = ("active", "expired", "revoked", "unlisted")
 class KeySpec:
     label: str = ""
     owner: str = ""
-    units: int = 0
+    units: int | None = None  # None: INITIAL_CREDITS
     expires_at: datetime | None = None
     max_tokens: int | None = None
     low_credit_threshold: int | None = None
@@ -87,11 +87,14 @@ async def _row(conn: AsyncConnection, key_id: int):
 
 async def create_key(ctx: Context, spec: KeySpec) -> tuple[str, KeyView]:
     _check(ctx, spec.expires_at, spec.max_tokens)
+    units = spec.units
+    if units is None:
+        units = to_units(ctx.settings.initial_credits)
     key = new_key()
     async with ctx.engine.begin() as conn:
         key_id = await create_account(
             conn, key_hash=hash_key(ctx.secret, key),
-            key_prefix=display_prefix(key), source="admin", units=spec.units,
+            key_prefix=display_prefix(key), source="admin", units=units,
             label=spec.label, owner=spec.owner,
             expires_at=as_utc(spec.expires_at))
         await conn.execute(update(accounts).where(accounts.c.id == key_id).values(
@@ -100,7 +103,7 @@ async def create_key(ctx: Context, spec: KeySpec) -> tuple[str, KeyView]:
             **rule_columns(spec.refill, ctx.now())))
         view = _view(await _row(conn, key_id), ctx.now())
         await audit.record(conn, ctx, "key.create", account_id=key_id,
-                           target=view.key_prefix, before=0, after=spec.units,
+                           target=view.key_prefix, before=0, after=units,
                            label=spec.label, owner=spec.owner)
     return key, view
 

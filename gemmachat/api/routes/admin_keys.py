@@ -12,7 +12,6 @@ from gemmachat.admin.refills import Refill
 from gemmachat.api.admin_schemas import KeyCreate, KeyUpdate, RefillBody
 from gemmachat.api.admin_views import NO_STORE, key_json, page_json
 from gemmachat.api.deps import admin_context
-from gemmachat.ledger.money import to_units
 
 router = APIRouter(prefix="/admin/keys", tags=["admin"])
 Admin = Annotated[Context, Depends(admin_context)]
@@ -32,11 +31,8 @@ def _with_key(key: str, view: keys.KeyView, status: int = 200) -> JSONResponse:
 @router.post("", status_code=201)
 async def create_key(body: KeyCreate, ctx: Admin) -> JSONResponse:
     """A new key; the response is the only place its secret ever appears."""
-    units = body.credits
-    if units is None:
-        units = to_units(ctx.settings.initial_credits)
     spec = keys.KeySpec(
-        label=body.label, owner=body.owner, units=units,
+        label=body.label, owner=body.owner, units=body.credits,
         expires_at=body.expires_at, max_tokens=body.max_tokens,
         low_credit_threshold=body.low_credit_threshold,
         refill=_refill(body.refill))
