@@ -38,8 +38,9 @@ log = logging.getLogger("gemmachat")
 SWEEP_EVERY_SECONDS = 60
 
 
-def create_app(settings: Settings | None = None,
-               backend: Backend | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, backend: Backend | None = None
+) -> FastAPI:
     """The app. A `backend` passed in is shared, not started or closed."""
     settings = settings or Settings()
     settings.check_for_production()
@@ -81,8 +82,12 @@ async def _start(settings: Settings, shared: Backend | None) -> Gateway:
     url = settings.resolved_database_url
     await anyio.to_thread.run_sync(upgrade, url)
     engine = create_engine(url)
-    await sync_config_keys(engine, settings.secret, settings.api_key_list,
-                           to_units(settings.initial_credits))
+    await sync_config_keys(
+        engine,
+        settings.secret,
+        settings.api_key_list,
+        to_units(settings.initial_credits),
+    )
     backend = shared
     if backend is None:
         backend = await anyio.to_thread.run_sync(build_backend, settings)

@@ -12,8 +12,9 @@ from gemmachat.db.migrate import upgrade
 from gemmachat.ledger.demo import ensure_demo_key
 from gemmachat.settings import Settings
 
-app = typer.Typer(help="GemmaChat: a metered gateway in front of Gemma.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="GemmaChat: a metered gateway in front of Gemma.", no_args_is_help=True
+)
 console = Console()
 
 
@@ -30,8 +31,9 @@ def serve(
 
     settings = Settings()
     host, port = host or settings.host, port or settings.port
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     if demo:
         key = asyncio.run(_demo_key(settings))
         base = f"http://{host}:{port}"
@@ -40,10 +42,12 @@ def serve(
         console.print(
             f"Try: curl -s {base}/chat -H 'x-api-key: {key}' "
             "-H 'content-type: application/json' "
-            "-d '{\"prompt\":\"What is the capital of France?\"}'",
-            soft_wrap=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
-                access_log=False)
+            '-d \'{"prompt":"What is the capital of France?"}\'',
+            soft_wrap=True,
+        )
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_config=None, access_log=False
+    )
 
 
 @app.command()

@@ -26,10 +26,17 @@ class Gateway:
     clock: Callable[[], datetime] = now
 
     @classmethod
-    def assemble(cls, settings: Settings, engine: AsyncEngine,
-                 backend: Backend) -> "Gateway":
-        return cls(settings, engine, backend, Pricing.from_settings(settings),
-                   settings.secret, AlertDispatcher(engine, settings))
+    def assemble(
+        cls, settings: Settings, engine: AsyncEngine, backend: Backend
+    ) -> "Gateway":
+        return cls(
+            settings,
+            engine,
+            backend,
+            Pricing.from_settings(settings),
+            settings.secret,
+            AlertDispatcher(engine, settings),
+        )
 
     @property
     def low_credit_units(self) -> int:

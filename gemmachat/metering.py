@@ -30,13 +30,21 @@ class Charge:
 
 
 class MeteredGeneration:
-    def __init__(self, gateway: Gateway, account: Account, route: str,
-                 request_id: str, request: GenerationRequest, input_tokens: int):
+    def __init__(
+        self,
+        gateway: Gateway,
+        account: Account,
+        route: str,
+        request_id: str,
+        request: GenerationRequest,
+        input_tokens: int,
+    ):
         self.gateway = gateway
         self.account = account
         self.request = request
-        self.record = UsageRecord(request_id, route, gateway.backend.info.name,
-                                  input_tokens=input_tokens)
+        self.record = UsageRecord(
+            request_id, route, gateway.backend.info.name, input_tokens=input_tokens
+        )
         self.finished: Finished | None = None
         self.charge: Charge | None = None
         self.reserved_remaining = 0
@@ -49,10 +57,12 @@ class MeteredGeneration:
             # The key's own limit, set by an admin: longer answers stop at
             # `cap` tokens (finish_reason "length") and cost no more.
             self.request = replace(self.request, max_tokens=cap)
-        most = self.gateway.pricing.most(self.record.input_tokens,
-                                         self.request.max_tokens)
+        most = self.gateway.pricing.most(
+            self.record.input_tokens, self.request.max_tokens
+        )
         self._reservation, self.reserved_remaining = await ledger.reserve(
-            self.gateway.engine, self.account.id, most, self.record.request_id)
+            self.gateway.engine, self.account.id, most, self.record.request_id
+        )
         return self
 
     async def pieces(self) -> AsyncIterator[str]:
@@ -91,8 +101,9 @@ class MeteredGeneration:
     async def _settle(self) -> None:
         self.record.latency_ms = int((time.perf_counter() - self._started) * 1000)
         units = self._cost()
-        remaining = await ledger.settle(self.gateway.engine, self._reservation,
-                                        units, self.record)
+        remaining = await ledger.settle(
+            self.gateway.engine, self._reservation, units, self.record
+        )
         threshold = self.gateway.threshold_for(self.account)
         self.charge = Charge(units, remaining, remaining <= threshold)
         self.gateway.alerts.notice(self.account.id, remaining, threshold)

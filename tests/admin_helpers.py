@@ -38,9 +38,11 @@ async def balance(gc, key_id: int):
 
 
 async def ledger_kinds(gc, key_id: int) -> list[str]:
-    query = (select(ledger_entries.c.kind)
-             .where(ledger_entries.c.account_id == key_id)
-             .order_by(ledger_entries.c.id))
+    query = (
+        select(ledger_entries.c.kind)
+        .where(ledger_entries.c.account_id == key_id)
+        .order_by(ledger_entries.c.id)
+    )
     async with gc.gateway.engine.connect() as conn:
         return list((await conn.execute(query)).scalars())
 

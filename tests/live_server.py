@@ -20,8 +20,9 @@ def free_port() -> int:
 async def serving(app) -> AsyncIterator[str]:
     """Serve `app` on a free port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                            log_level="warning", ws="none")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", ws="none"
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -61,6 +62,11 @@ class Receiver:
         self.calls.append(Call(scope["path"], headers, body))
         await self.hold.wait()
         status = self.statuses.pop(0) if self.statuses else 200
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
         await send({"type": "http.response.body", "body": b"ok"})

@@ -8,21 +8,35 @@ from tests.conftest import KEY, auth
 
 pytestmark = pytest.mark.anyio
 
-NO_ADMIN = {"error": {"type": "invalid_api_key",
-                      "message": "Invalid or missing admin API key.",
-                      "param": None}}
-FORBIDDEN = {"error": {"type": "forbidden",
-                       "message": "This route needs the admin API key.",
-                       "param": None}}
+NO_ADMIN = {
+    "error": {
+        "type": "invalid_api_key",
+        "message": "Invalid or missing admin API key.",
+        "param": None,
+    }
+}
+FORBIDDEN = {
+    "error": {
+        "type": "forbidden",
+        "message": "This route needs the admin API key.",
+        "param": None,
+    }
+}
 ADMIN_ROUTES = {
-    ("GET", "/admin/alerts"), ("GET", "/admin/audit"),
-    ("GET", "/admin/keys"), ("POST", "/admin/keys"),
-    ("GET", "/admin/keys/{key_id}"), ("PATCH", "/admin/keys/{key_id}"),
+    ("GET", "/admin/alerts"),
+    ("GET", "/admin/audit"),
+    ("GET", "/admin/keys"),
+    ("POST", "/admin/keys"),
+    ("GET", "/admin/keys/{key_id}"),
+    ("PATCH", "/admin/keys/{key_id}"),
     ("POST", "/admin/keys/{key_id}/recharge"),
     ("POST", "/admin/keys/{key_id}/revoke"),
-    ("POST", "/admin/keys/{key_id}/rotate"), ("POST", "/admin/refills/run"),
-    ("GET", "/admin/usage"), ("GET", "/admin/usage/export"),
-    ("GET", "/admin/usage/summary"), ("GET", "/admin/vouchers"),
+    ("POST", "/admin/keys/{key_id}/rotate"),
+    ("POST", "/admin/refills/run"),
+    ("GET", "/admin/usage"),
+    ("GET", "/admin/usage/export"),
+    ("GET", "/admin/usage/summary"),
+    ("GET", "/admin/vouchers"),
     ("POST", "/admin/vouchers"),
 }
 
@@ -30,8 +44,12 @@ ADMIN_ROUTES = {
 def admin_routes(gc) -> list[tuple[str, str]]:
     """Every admin route the app serves, from its OpenAPI description."""
     paths = gc.app.openapi()["paths"]
-    return sorted((method.upper(), path) for path, methods in paths.items()
-                  if path.startswith("/admin") for method in methods)
+    return sorted(
+        (method.upper(), path)
+        for path, methods in paths.items()
+        if path.startswith("/admin")
+        for method in methods
+    )
 
 
 async def _call(gc, method: str, path: str, headers: dict):
@@ -53,11 +71,16 @@ async def test_user_key_on_every_admin_route_is_403(start):
         assert KEY not in response.text
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"x-api-key": "gc_wrong_admin_key_00000000000000"},
-    {"authorization": f"Bearer {ADMIN_KEY}x"},
-    {"authorization": f"Basic {ADMIN_KEY}"},
-], ids=["missing", "wrong", "longer", "wrong-scheme"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"x-api-key": "gc_wrong_admin_key_00000000000000"},
+        {"authorization": f"Bearer {ADMIN_KEY}x"},
+        {"authorization": f"Basic {ADMIN_KEY}"},
+    ],
+    ids=["missing", "wrong", "longer", "wrong-scheme"],
+)
 async def test_admin_route_without_the_admin_key_is_401(start, headers):
     gc = await start_admin(start)
     for method, path in admin_routes(gc):
@@ -82,8 +105,9 @@ async def test_revoked_user_key_on_admin_route_is_401(start):
     assert response.json() == NO_ADMIN
 
 
-@pytest.mark.parametrize("headers", [
-    {"x-api-key": ADMIN_KEY}, {"authorization": f"Bearer {ADMIN_KEY}"}])
+@pytest.mark.parametrize(
+    "headers", [{"x-api-key": ADMIN_KEY}, {"authorization": f"Bearer {ADMIN_KEY}"}]
+)
 async def test_admin_key_works_in_both_header_styles(start, headers):
     gc = await start_admin(start)
     response = await gc.client.get("/admin/keys", headers=headers)

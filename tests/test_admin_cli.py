@@ -15,9 +15,13 @@ from tests.conftest import auth
 def gemmachat(tmp_path, monkeypatch, database_url):
     """Run `gemmachat ...` with the settings the `start` fixture uses."""
     monkeypatch.chdir(tmp_path)  # no stray .env
-    env = {"DATA_DIR": str(tmp_path / "data"), "SERVER_SECRET": "test-secret",
-           "DATABASE_URL": database_url, "INITIAL_CREDITS": "20",
-           "COLUMNS": "200"}
+    env = {
+        "DATA_DIR": str(tmp_path / "data"),
+        "SERVER_SECRET": "test-secret",
+        "DATABASE_URL": database_url,
+        "INITIAL_CREDITS": "20",
+        "COLUMNS": "200",
+    }
     runner = CliRunner()
 
     def run(*args: str, code: int = 0) -> str:
@@ -36,15 +40,25 @@ def _secret(output: str) -> str:
 
 
 def test_cli_manages_keys_with_the_server_down(gemmachat):
-    created = gemmachat("keys", "create", "--label", "Build bot", "--owner",
-                        "ci", "--credits", "5", "--refill", "10/day")
+    created = gemmachat(
+        "keys",
+        "create",
+        "--label",
+        "Build bot",
+        "--owner",
+        "ci",
+        "--credits",
+        "5",
+        "--refill",
+        "10/day",
+    )
     key = _secret(created)
     assert key.startswith("gc_") and "Build bot" in created
     assert "10/day" in created
-    recharged = gemmachat("credits", "recharge", key[:10], "2.5", "--reason",
-                          "pack")
+    recharged = gemmachat("credits", "recharge", key[:10], "2.5", "--reason", "pack")
     assert recharged.strip() == (
-        f"Recharged key 1 ({key[:10]}) with 2.5 credits; balance 7.5.")
+        f"Recharged key 1 ({key[:10]}) with 2.5 credits; balance 7.5."
+    )
     listed = gemmachat("keys", "list")
     assert key[:10] in listed and "Build bot" in listed and "7.5" in listed
     assert key not in listed
@@ -56,15 +70,15 @@ def test_cli_manages_keys_with_the_server_down(gemmachat):
     assert "revoked" in gemmachat("keys", "list", "--state", "revoked")
 
     log = gemmachat("audit")
-    for action in ("key.create", "credits.recharge", "key.rotate",
-                   "key.revoke"):
+    for action in ("key.create", "credits.recharge", "key.rotate", "key.revoke"):
         assert action in log
     assert actor() in log
 
 
 def test_cli_creates_vouchers_and_lists_them_without_codes(gemmachat):
-    created = gemmachat("vouchers", "create", "--credits", "3", "--count", "2",
-                        "--note", "launch")
+    created = gemmachat(
+        "vouchers", "create", "--credits", "3", "--count", "2", "--note", "launch"
+    )
     codes = [line for line in created.splitlines() if line.startswith("gcv_")]
     assert len(codes) == 2
     listed = gemmachat("vouchers", "list")
@@ -72,22 +86,44 @@ def test_cli_creates_vouchers_and_lists_them_without_codes(gemmachat):
     assert all(code not in listed for code in codes)
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["credits", "recharge", "1", "abc", "--reason", "x"], 2, "not a number"),
-    (["credits", "recharge", "1", "0.0000001", "--reason", "x"], 2,
-     "must have at most 6 decimal places"),
-    (["credits", "recharge", "1", "0", "--reason", "x"], 2,
-     "must be greater than 0"),
-    (["credits", "recharge", "1", "1", "--reason", " "], 2, "give a reason"),
-    (["credits", "recharge", "99", "1", "--reason", "x"], 1,
-     "Error: No key matches '99'."),
-    (["keys", "create", "--refill", "5/week"], 2, "CREDITS/day"),
-    (["keys", "create", "--expires", "2000-01-01"], 1,
-     "expires_at: must be in the future"),
-], ids=["word", "too-fine", "zero", "blank-reason", "unknown-key",
-        "bad-refill", "past-expiry"])
-def test_cli_refuses_bad_input_and_changes_nothing(gemmachat, args, code,
-                                                   message):
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["credits", "recharge", "1", "abc", "--reason", "x"], 2, "not a number"),
+        (
+            ["credits", "recharge", "1", "0.0000001", "--reason", "x"],
+            2,
+            "must have at most 6 decimal places",
+        ),
+        (
+            ["credits", "recharge", "1", "0", "--reason", "x"],
+            2,
+            "must be greater than 0",
+        ),
+        (["credits", "recharge", "1", "1", "--reason", " "], 2, "give a reason"),
+        (
+            ["credits", "recharge", "99", "1", "--reason", "x"],
+            1,
+            "Error: No key matches '99'.",
+        ),
+        (["keys", "create", "--refill", "5/week"], 2, "CREDITS/day"),
+        (
+            ["keys", "create", "--expires", "2000-01-01"],
+            1,
+            "expires_at: must be in the future",
+        ),
+    ],
+    ids=[
+        "word",
+        "too-fine",
+        "zero",
+        "blank-reason",
+        "unknown-key",
+        "bad-refill",
+        "past-expiry",
+    ],
+)
+def test_cli_refuses_bad_input_and_changes_nothing(gemmachat, args, code, message):
     gemmachat("keys", "create", "--credits", "1")  # key 1 exists
     output = gemmachat(*args, code=code)
     assert message in " ".join(output.split())
@@ -103,8 +139,9 @@ async def test_cli_key_works_on_the_running_server(start, gemmachat):
         return await anyio.to_thread.run_sync(lambda: gemmachat(*args))
 
     key = _secret(await cli("keys", "create", "--credits", "4"))
-    response = await gc.client.post("/chat", headers=auth(key),
-                                    json={"prompt": "Hi", "max_tokens": 2})
+    response = await gc.client.post(
+        "/chat", headers=auth(key), json={"prompt": "Hi", "max_tokens": 2}
+    )
     assert response.json()["credits"]["remaining"] == 3
     await cli("credits", "recharge", key[:10], "10", "--reason", "top-up")
     status = await gc.client.get("/status", headers=auth(key))

@@ -16,10 +16,20 @@ from tests.conftest import KEY, auth
 
 pytestmark = pytest.mark.anyio
 
-REFUSED = {"error": {"type": "invalid_api_key",
-                     "message": "Invalid or missing API key.", "param": None}}
-EXPIRED = {"error": {"type": "expired_key",
-                     "message": "This API key has expired.", "param": None}}
+REFUSED = {
+    "error": {
+        "type": "invalid_api_key",
+        "message": "Invalid or missing API key.",
+        "param": None,
+    }
+}
+EXPIRED = {
+    "error": {
+        "type": "expired_key",
+        "message": "This API key has expired.",
+        "param": None,
+    }
+}
 
 
 async def _status(gc, key: str):
@@ -33,8 +43,7 @@ async def test_key_lifecycle_create_use_rotate_revoke(start):
     assert old.startswith("gc_") and made["key_prefix"] == old[:10]
     assert (await _status(gc, old)).json()["balance"] == 10
 
-    rotated = await gc.client.post(f"/admin/keys/{made['id']}/rotate",
-                                   headers=admin())
+    rotated = await gc.client.post(f"/admin/keys/{made['id']}/rotate", headers=admin())
     assert rotated.status_code == 200
     assert rotated.headers["cache-control"] == "no-store"
     new = rotated.json()["key"]
@@ -43,16 +52,18 @@ async def test_key_lifecycle_create_use_rotate_revoke(start):
     assert (await _status(gc, old)).json() == REFUSED
     assert (await _status(gc, new)).json()["balance"] == 10
 
-    revoked = await gc.client.post(f"/admin/keys/{made['id']}/revoke",
-                                   headers=admin())
+    revoked = await gc.client.post(f"/admin/keys/{made['id']}/revoke", headers=admin())
     assert revoked.json()["state"] == "revoked"
     assert (await _status(gc, new)).json() == REFUSED
-    again = await gc.client.post(f"/admin/keys/{made['id']}/rotate",
-                                 headers=admin())
+    again = await gc.client.post(f"/admin/keys/{made['id']}/rotate", headers=admin())
     assert again.status_code == 409
-    assert again.json() == {"error": {
-        "type": "key_revoked", "message": f"Key {made['id']} is revoked.",
-        "param": "key_id"}}
+    assert again.json() == {
+        "error": {
+            "type": "key_revoked",
+            "message": f"Key {made['id']} is revoked.",
+            "param": "key_id",
+        }
+    }
 
 
 async def test_create_key_returns_the_secret_once(start):
@@ -68,21 +79,39 @@ async def test_create_key_returns_the_secret_once(start):
 async def test_create_key_defaults(start):
     gc = await start_admin(start, initial_credits=20)
     made = await create_key(gc)
-    assert {k: made[k] for k in ("label", "owner", "source", "state", "balance",
-                                 "expires_at", "max_tokens", "refill",
-                                 "low_credit_threshold", "last_used_at")} == {
-        "label": "", "owner": "", "source": "admin", "state": "active",
-        "balance": 20, "expires_at": None, "max_tokens": None, "refill": None,
-        "low_credit_threshold": None, "last_used_at": None}
+    assert {
+        k: made[k]
+        for k in (
+            "label",
+            "owner",
+            "source",
+            "state",
+            "balance",
+            "expires_at",
+            "max_tokens",
+            "refill",
+            "low_credit_threshold",
+            "last_used_at",
+        )
+    } == {
+        "label": "",
+        "owner": "",
+        "source": "admin",
+        "state": "active",
+        "balance": 20,
+        "expires_at": None,
+        "max_tokens": None,
+        "refill": None,
+        "low_credit_threshold": None,
+        "last_used_at": None,
+    }
 
 
-async def test_key_secret_is_stored_hashed_and_never_logged(start, tmp_path,
-                                                           caplog):
+async def test_key_secret_is_stored_hashed_and_never_logged(start, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     gc = await start_admin(start)
     made = await create_key(gc)
-    rotated = await gc.client.post(f"/admin/keys/{made['id']}/rotate",
-                                   headers=admin())
+    rotated = await gc.client.post(f"/admin/keys/{made['id']}/rotate", headers=admin())
     await _status(gc, rotated.json()["key"])
     await gc.gateway.engine.dispose()
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("*.db*"))
@@ -104,8 +133,9 @@ async def test_expired_key_is_401_expired_key(start):
     assert made["key_prefix"] not in response.text
     assert (await show_key(gc, made["id"]))["state"] == "expired"
 
-    extended = await gc.client.patch(f"/admin/keys/{made['id']}",
-                                     json={"expires_at": None}, headers=admin())
+    extended = await gc.client.patch(
+        f"/admin/keys/{made['id']}", json={"expires_at": None}, headers=admin()
+    )
     assert extended.json()["state"] == "active"
     assert (await _status(gc, made["key"])).status_code == 200
 
@@ -118,8 +148,9 @@ async def test_list_keys_paginates_and_filters(start):
     seen, cursor = [], None
     while True:
         params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-        page = (await gc.client.get("/admin/keys", params=params,
-                                    headers=admin())).json()
+        page = (
+            await gc.client.get("/admin/keys", params=params, headers=admin())
+        ).json()
         seen += [key["id"] for key in page["data"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -127,8 +158,7 @@ async def test_list_keys_paginates_and_filters(start):
     assert seen == [1, 2, 3, 4, 5]
 
     async def ids(**params):
-        response = await gc.client.get("/admin/keys", params=params,
-                                       headers=admin())
+        response = await gc.client.get("/admin/keys", params=params, headers=admin())
         return [key["id"] for key in response.json()["data"]]
 
     assert await ids(owner="ann") == [3, 5]
@@ -138,24 +168,35 @@ async def test_list_keys_paginates_and_filters(start):
 
 async def test_update_key_changes_only_what_is_sent(start):
     gc = await start_admin(start)
-    made = await create_key(gc, label="a", owner="o", max_tokens=8,
-                            refill={"credits": 5, "period": "day"})
+    made = await create_key(
+        gc, label="a", owner="o", max_tokens=8, refill={"credits": 5, "period": "day"}
+    )
     response = await gc.client.patch(
-        f"/admin/keys/{made['id']}", headers=admin(),
-        json={"label": "b", "max_tokens": None, "low_credit_threshold": 2.5})
+        f"/admin/keys/{made['id']}",
+        headers=admin(),
+        json={"label": "b", "max_tokens": None, "low_credit_threshold": 2.5},
+    )
     assert response.status_code == 200
-    assert {k: response.json()[k] for k in (
-        "label", "owner", "max_tokens", "low_credit_threshold", "refill")} == {
-        "label": "b", "owner": "o", "max_tokens": None,
-        "low_credit_threshold": 2.5, "refill": {"credits": 5, "period": "day"}}
+    assert {
+        k: response.json()[k]
+        for k in ("label", "owner", "max_tokens", "low_credit_threshold", "refill")
+    } == {
+        "label": "b",
+        "owner": "o",
+        "max_tokens": None,
+        "low_credit_threshold": 2.5,
+        "refill": {"credits": 5, "period": "day"},
+    }
 
 
 async def test_key_max_tokens_caps_each_request(start):
     gc = await start_admin(start)
     made = await create_key(gc, max_tokens=2)
     response = await gc.client.post(
-        "/chat", json={"prompt": "Count to twenty.", "max_tokens": 64},
-        headers=auth(made["key"]))
+        "/chat",
+        json={"prompt": "Count to twenty.", "max_tokens": 64},
+        headers=auth(made["key"]),
+    )
     assert response.status_code == 200
     assert response.json()["usage"]["output_tokens"] <= 2
     assert response.json()["finish_reason"] == "length"
@@ -165,26 +206,40 @@ async def test_rotate_config_key_is_409(start):
     gc = await start_admin(start)
     response = await gc.client.post("/admin/keys/1/rotate", headers=admin())
     assert response.status_code == 409
-    assert response.json() == {"error": {
-        "type": "config_key",
-        "message": "Key 1 is listed in API_KEYS; change it there instead.",
-        "param": "key_id"}}
+    assert response.json() == {
+        "error": {
+            "type": "config_key",
+            "message": "Key 1 is listed in API_KEYS; change it there instead.",
+            "param": "key_id",
+        }
+    }
     assert (await _status(gc, KEY)).status_code == 200
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/admin/keys/99"), ("PATCH", "/admin/keys/99"),
-    ("POST", "/admin/keys/99/revoke"), ("POST", "/admin/keys/99/rotate"),
-    ("POST", "/admin/keys/99/recharge")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/admin/keys/99"),
+        ("PATCH", "/admin/keys/99"),
+        ("POST", "/admin/keys/99/revoke"),
+        ("POST", "/admin/keys/99/rotate"),
+        ("POST", "/admin/keys/99/recharge"),
+    ],
+)
 async def test_unknown_key_is_404(start, method, path):
     gc = await start_admin(start)
     body = {"credits": 1, "reason": "r"} if path.endswith("recharge") else {}
-    response = await gc.client.request(method, path, headers=admin(),
-                                       json=body if method != "GET" else None)
+    response = await gc.client.request(
+        method, path, headers=admin(), json=body if method != "GET" else None
+    )
     assert response.status_code == 404
-    assert response.json() == {"error": {
-        "type": "key_not_found", "message": "No key with id 99.",
-        "param": "key_id"}}
+    assert response.json() == {
+        "error": {
+            "type": "key_not_found",
+            "message": "No key with id 99.",
+            "param": "key_id",
+        }
+    }
 
 
 BAD_CREATE = [
@@ -197,16 +252,17 @@ BAD_CREATE = [
     ("max-tokens-fraction", {"max_tokens": 1.5}, "max_tokens"),
     ("expiry-past", {"expires_at": "2000-01-01T00:00:00Z"}, "expires_at"),
     ("expiry-garbage", {"expires_at": "soon"}, "expires_at"),
-    ("refill-week", {"refill": {"credits": 1, "period": "week"}},
-     "refill.period"),
-    ("refill-zero", {"refill": {"credits": 0, "period": "day"}},
-     "refill.credits"),
+    ("refill-week", {"refill": {"credits": 1, "period": "week"}}, "refill.period"),
+    ("refill-zero", {"refill": {"credits": 0, "period": "day"}}, "refill.credits"),
     ("unknown-field", {"balance": 5}, "balance"),
 ]
 
 
-@pytest.mark.parametrize("body, param", [case[1:] for case in BAD_CREATE],
-                         ids=[case[0] for case in BAD_CREATE])
+@pytest.mark.parametrize(
+    "body, param",
+    [case[1:] for case in BAD_CREATE],
+    ids=[case[0] for case in BAD_CREATE],
+)
 async def test_create_key_bad_body_is_422(start, body, param):
     gc = await start_admin(start)
     response = await gc.client.post("/admin/keys", json=body, headers=admin())

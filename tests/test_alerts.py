@@ -20,10 +20,13 @@ SHORT = {"prompt": "Hi", "max_tokens": 2, "temperature": 0}
 
 
 async def _start(start, url: str, **overrides):
-    values = {"initial_credits": 7, "low_credit_threshold": 5,
-              "low_credit_webhook_url": f"{url}/hooks/low-credit",
-              "low_credit_webhook_secret": ALERT_SECRET,
-              "alert_retry_seconds": 0.05} | overrides
+    values = {
+        "initial_credits": 7,
+        "low_credit_threshold": 5,
+        "low_credit_webhook_url": f"{url}/hooks/low-credit",
+        "low_credit_webhook_secret": ALERT_SECRET,
+        "alert_retry_seconds": 0.05,
+    } | overrides
     return await start_admin(start, **values)
 
 
@@ -35,8 +38,10 @@ async def _chat(gc, key: str = KEY) -> float:
 
 async def _recharge(gc, key_id: int, credits) -> None:
     response = await gc.client.post(
-        f"/admin/keys/{key_id}/recharge", headers=admin(),
-        json={"credits": credits, "reason": "top-up"})
+        f"/admin/keys/{key_id}/recharge",
+        headers=admin(),
+        json={"credits": credits, "reason": "top-up"},
+    )
     assert response.status_code == 200
 
 
@@ -65,8 +70,15 @@ async def test_low_credit_alert_fires_once_per_crossing(start):
         await eventually(lambda: len(receiver.calls) == 2)
     first, second = (json.loads(call.body) for call in receiver.calls)
     assert {k: v for k, v in first.items() if k != "time"} == {
-        "id": 1, "type": "credits.low", "key_id": 1, "key_prefix": KEY[:10],
-        "label": "API_KEYS", "owner": "", "balance": 5, "threshold": 5}
+        "id": 1,
+        "type": "credits.low",
+        "key_id": 1,
+        "key_prefix": KEY[:10],
+        "label": "API_KEYS",
+        "owner": "",
+        "balance": 5,
+        "threshold": 5,
+    }
     assert (second["id"], second["balance"]) == (2, 5)
 
 
@@ -79,8 +91,13 @@ async def test_low_credit_alert_is_signed(start):
     call = receiver.calls[0]
     assert call.path == "/hooks/low-credit"
     assert call.headers["gemmachat-delivery"] == "1"
-    signing.verify(ALERT_SECRET.encode(), call.headers["gemmachat-signature"],
-                   call.body, gc.gateway.clock(), 60)
+    signing.verify(
+        ALERT_SECRET.encode(),
+        call.headers["gemmachat-signature"],
+        call.body,
+        gc.gateway.clock(),
+        60,
+    )
 
 
 async def test_low_credit_alert_does_not_hold_up_the_request(start):
@@ -114,10 +131,17 @@ async def test_low_credit_alert_is_retried_with_backoff_and_recorded(start):
     assert {call.headers["gemmachat-delivery"] for call in receiver.calls} == {"1"}
     listed = await gc.client.get("/admin/alerts", headers=admin())
     [shown] = listed.json()["data"]
-    assert {k: shown[k] for k in ("id", "key_id", "state", "attempts",
-                                  "last_status", "last_error")} == {
-        "id": 1, "key_id": 1, "state": "delivered", "attempts": 3,
-        "last_status": 200, "last_error": None}
+    assert {
+        k: shown[k]
+        for k in ("id", "key_id", "state", "attempts", "last_status", "last_error")
+    } == {
+        "id": 1,
+        "key_id": 1,
+        "state": "delivered",
+        "attempts": 3,
+        "last_status": 200,
+        "last_error": None,
+    }
 
 
 async def test_low_credit_alert_gives_up_after_max_attempts(start):
@@ -144,7 +168,9 @@ async def test_key_threshold_overrides_the_default(start):
         assert await _deliveries(gc) == []
         status = await gc.client.get("/status", headers=auth(made["key"]))
         assert (status.json()["low"], status.json()["low_credit_threshold"]) == (
-            False, 2.5)
+            False,
+            2.5,
+        )
         assert await _chat(gc, made["key"]) == 2
         await eventually(lambda: len(receiver.calls) == 1)
     assert json.loads(receiver.calls[0].body)["threshold"] == 2.5

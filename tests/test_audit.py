@@ -26,21 +26,41 @@ def _now(gc) -> int:
 async def _every_action(gc) -> dict:
     """Do each admin action once; returns the key made on the way."""
     post, headers = gc.client.post, admin()
-    made = await create_key(gc, label="audited", credits=2,
-                            refill={"credits": 3, "period": "day"})
+    made = await create_key(
+        gc, label="audited", credits=2, refill={"credits": 3, "period": "day"}
+    )
     path = f"/admin/keys/{made['id']}"
-    await _ok(await gc.client.patch(path, json={"owner": "ops"},
-                                    headers=headers))
-    await _ok(await post(f"{path}/recharge", headers=headers,
-                         json={"credits": 1.5, "reason": "goodwill"}))
-    voucher = (await _ok(await post("/admin/vouchers", json={"credits": 4},
-                                    headers=headers), 201))["data"][0]
-    await _ok(await post("/vouchers/redeem", json={"code": voucher["code"]},
-                         headers=auth(made["key"])))
+    await _ok(await gc.client.patch(path, json={"owner": "ops"}, headers=headers))
+    await _ok(
+        await post(
+            f"{path}/recharge",
+            headers=headers,
+            json={"credits": 1.5, "reason": "goodwill"},
+        )
+    )
+    voucher = (
+        await _ok(
+            await post("/admin/vouchers", json={"credits": 4}, headers=headers), 201
+        )
+    )["data"][0]
+    await _ok(
+        await post(
+            "/vouchers/redeem",
+            json={"code": voucher["code"]},
+            headers=auth(made["key"]),
+        )
+    )
     body = json.dumps({"id": "evt_9", "key_id": made["id"], "credits": 10}).encode()
-    await _ok(await post("/webhooks/payments", content=body, headers={
-        "content-type": "application/json",
-        "GemmaChat-Signature": sign(SECRET.encode(), _now(gc), body)}))
+    await _ok(
+        await post(
+            "/webhooks/payments",
+            content=body,
+            headers={
+                "content-type": "application/json",
+                "GemmaChat-Signature": sign(SECRET.encode(), _now(gc), body),
+            },
+        )
+    )
     await _ok(await post(f"{path}/rotate", headers=headers))
     await _ok(await post(f"{path}/revoke", headers=headers))
     return made
@@ -49,16 +69,20 @@ async def _every_action(gc) -> dict:
 async def test_every_admin_action_is_in_the_audit_log(start):
     gc = await start_admin(start, payment_webhook_secret=SECRET)
     clock = fixed_clock(gc, "2030-01-01T10:00:00")
-    spender = await create_key(gc, credits=1,
-                               refill={"credits": 3, "period": "day"})
+    spender = await create_key(gc, credits=1, refill={"credits": 3, "period": "day"})
     clock.set("2030-01-02T10:00:00")
     await _ok(await gc.client.post("/admin/refills/run", headers=admin()))
     made = await _every_action(gc)
 
-    log = (await _ok(await gc.client.get("/admin/audit", headers=admin(),
-                                         params={"limit": 100})))["data"]
-    rows = [(e["action"], e["actor"], e["key_id"], e["balance_before"],
-             e["balance_after"]) for e in reversed(log)]
+    log = (
+        await _ok(
+            await gc.client.get("/admin/audit", headers=admin(), params={"limit": 100})
+        )
+    )["data"]
+    rows = [
+        (e["action"], e["actor"], e["key_id"], e["balance_before"], e["balance_after"])
+        for e in reversed(log)
+    ]
     key = made["id"]
     assert rows == [
         ("key.create", "admin", spender["id"], 0, 1),
@@ -84,8 +108,9 @@ async def test_every_admin_action_is_in_the_audit_log(start):
 
 async def test_refused_actions_are_not_audited(start):
     gc = await start_admin(start)
-    await gc.client.post("/admin/keys/1/recharge", headers=admin(),
-                         json={"credits": -1, "reason": "no"})
+    await gc.client.post(
+        "/admin/keys/1/recharge", headers=admin(), json={"credits": -1, "reason": "no"}
+    )
     await gc.client.post("/admin/keys/1/rotate", headers=admin())
     await gc.client.post("/admin/keys", json={"label": 5}, headers=admin())
     await gc.client.post("/admin/keys", json={}, headers=auth(KEY))
@@ -96,13 +121,15 @@ async def test_refused_actions_are_not_audited(start):
 async def test_audit_log_filters_and_pages(start):
     gc = await start_admin(start)
     for credits in (1, 2, 3):
-        await gc.client.post("/admin/keys/2/recharge", headers=admin(),
-                             json={"credits": credits, "reason": "r"})
+        await gc.client.post(
+            "/admin/keys/2/recharge",
+            headers=admin(),
+            json={"credits": credits, "reason": "r"},
+        )
     await create_key(gc)
 
     async def actions(**params):
-        response = await gc.client.get("/admin/audit", params=params,
-                                       headers=admin())
+        response = await gc.client.get("/admin/audit", params=params, headers=admin())
         page = response.json()
         return [e["detail"].get("credits") for e in page["data"]], page
 
@@ -110,6 +137,7 @@ async def test_audit_log_filters_and_pages(start):
     assert credits == [3, 2, 1]
     credits, page = await actions(action="credits.recharge", limit=2)
     assert credits == [3, 2]
-    credits, _ = await actions(action="credits.recharge", limit=2,
-                               cursor=page["next_cursor"])
+    credits, _ = await actions(
+        action="credits.recharge", limit=2, cursor=page["next_cursor"]
+    )
     assert credits == [1]

@@ -16,29 +16,42 @@ from tests.live_server import serving
 pytestmark = pytest.mark.anyio
 
 SECRET = "whsec_test_0123456789abcdef"
-EVENT = {"id": "evt_1001", "key_id": 1, "credits": 50, "note": "order 1001",
-         "type": "checkout.completed", "provider_field": {"kept": "ignored"}}
-BAD_SIGNATURE = {"error": {
-    "type": "invalid_signature",
-    "message": "Missing or invalid GemmaChat-Signature header.",
-    "param": "GemmaChat-Signature"}}
-STALE = {"error": {
-    "type": "stale_timestamp",
-    "message": "The GemmaChat-Signature timestamp is more than 300 seconds "
-               "from the server's clock.",
-    "param": "GemmaChat-Signature"}}
+EVENT = {
+    "id": "evt_1001",
+    "key_id": 1,
+    "credits": 50,
+    "note": "order 1001",
+    "type": "checkout.completed",
+    "provider_field": {"kept": "ignored"},
+}
+BAD_SIGNATURE = {
+    "error": {
+        "type": "invalid_signature",
+        "message": "Missing or invalid GemmaChat-Signature header.",
+        "param": "GemmaChat-Signature",
+    }
+}
+STALE = {
+    "error": {
+        "type": "stale_timestamp",
+        "message": "The GemmaChat-Signature timestamp is more than 300 seconds "
+        "from the server's clock.",
+        "param": "GemmaChat-Signature",
+    }
+}
 
 
 def _signed(body: bytes, *, secret: str = SECRET, age: int = 0) -> dict:
     stamp = int(time.time()) - age
-    return {"content-type": "application/json",
-            "GemmaChat-Signature": sign(secret.encode(), stamp, body)}
+    return {
+        "content-type": "application/json",
+        "GemmaChat-Signature": sign(secret.encode(), stamp, body),
+    }
 
 
 async def _post(base: str, body: bytes, headers: dict) -> httpx.Response:
     async with httpx.AsyncClient(base_url=base) as client:
-        return await client.post("/webhooks/payments", content=body,
-                                 headers=headers)
+        return await client.post("/webhooks/payments", content=body, headers=headers)
 
 
 async def _start(start):
@@ -52,13 +65,21 @@ async def test_payment_event_with_valid_signature_applies_once(start):
         first = await _post(base, body, _signed(body))
         replay = await _post(base, body, _signed(body))
     assert first.status_code == 200
-    assert first.json() == {"event_id": "evt_1001", "key_id": 1,
-                            "key_prefix": "gc_test_ke", "credits": 50,
-                            "balance": 70}
+    assert first.json() == {
+        "event_id": "evt_1001",
+        "key_id": 1,
+        "key_prefix": "gc_test_ke",
+        "credits": 50,
+        "balance": 70,
+    }
     assert replay.status_code == 409
-    assert replay.json() == {"error": {
-        "type": "duplicate_event", "message": "Event 'evt_1001' was already "
-        "applied.", "param": "id"}}
+    assert replay.json() == {
+        "error": {
+            "type": "duplicate_event",
+            "message": "Event 'evt_1001' was already applied.",
+            "param": "id",
+        }
+    }
     assert await balance(gc, 1) == 70
     assert await ledger_kinds(gc, 1) == ["grant", "payment"]
 
@@ -69,22 +90,34 @@ def _tampered(body: bytes) -> tuple[bytes, dict]:
 
 
 REFUSALS = [
-    ("wrong-secret", lambda b: (b, _signed(b, secret="whsec_other")),
-     401, BAD_SIGNATURE),
+    (
+        "wrong-secret",
+        lambda b: (b, _signed(b, secret="whsec_other")),
+        401,
+        BAD_SIGNATURE,
+    ),
     ("tampered-body", _tampered, 401, BAD_SIGNATURE),
-    ("no-signature", lambda b: (b, {"content-type": "application/json"}),
-     401, BAD_SIGNATURE),
-    ("garbled-header", lambda b: (b, {"GemmaChat-Signature": "v1=zz,t=x"}),
-     401, BAD_SIGNATURE),
+    (
+        "no-signature",
+        lambda b: (b, {"content-type": "application/json"}),
+        401,
+        BAD_SIGNATURE,
+    ),
+    (
+        "garbled-header",
+        lambda b: (b, {"GemmaChat-Signature": "v1=zz,t=x"}),
+        401,
+        BAD_SIGNATURE,
+    ),
     ("stale-timestamp", lambda b: (b, _signed(b, age=301)), 401, STALE),
     ("future-timestamp", lambda b: (b, _signed(b, age=-301)), 401, STALE),
 ]
 
 
-@pytest.mark.parametrize("forge, status, error", [c[1:] for c in REFUSALS],
-                         ids=[c[0] for c in REFUSALS])
-async def test_payment_event_refused_changes_nothing(start, forge, status,
-                                                     error):
+@pytest.mark.parametrize(
+    "forge, status, error", [c[1:] for c in REFUSALS], ids=[c[0] for c in REFUSALS]
+)
+async def test_payment_event_refused_changes_nothing(start, forge, status, error):
     gc = await _start(start)
     body, headers = forge(json.dumps(EVENT).encode())
     async with serving(gc.app) as base:
@@ -107,20 +140,44 @@ async def test_payment_event_refused_is_not_remembered(start):
     assert await balance(gc, 1) == 70
 
 
-@pytest.mark.parametrize("event, status, error", [
-    (EVENT | {"key_id": 99}, 404, {
-        "type": "key_not_found", "message": "No key with id 99.",
-        "param": "key_id"}),
-    (EVENT | {"credits": -5}, 422, {
-        "type": "invalid_request", "param": "credits",
-        "message": "credits: must be greater than 0"}),
-    (EVENT | {"credits": "50"}, 422, {
-        "type": "invalid_request", "param": "credits",
-        "message": "credits: must be a number of credits"}),
-    ({"key_id": 1, "credits": 5}, 422, {
-        "type": "invalid_request", "param": "id",
-        "message": "id: Field required"}),
-], ids=["unknown-key", "negative", "string", "no-id"])
+@pytest.mark.parametrize(
+    "event, status, error",
+    [
+        (
+            EVENT | {"key_id": 99},
+            404,
+            {
+                "type": "key_not_found",
+                "message": "No key with id 99.",
+                "param": "key_id",
+            },
+        ),
+        (
+            EVENT | {"credits": -5},
+            422,
+            {
+                "type": "invalid_request",
+                "param": "credits",
+                "message": "credits: must be greater than 0",
+            },
+        ),
+        (
+            EVENT | {"credits": "50"},
+            422,
+            {
+                "type": "invalid_request",
+                "param": "credits",
+                "message": "credits: must be a number of credits",
+            },
+        ),
+        (
+            {"key_id": 1, "credits": 5},
+            422,
+            {"type": "invalid_request", "param": "id", "message": "id: Field required"},
+        ),
+    ],
+    ids=["unknown-key", "negative", "string", "no-id"],
+)
 async def test_signed_but_bad_event_is_refused(start, event, status, error):
     gc = await _start(start)
     body = json.dumps(event).encode()
@@ -134,10 +191,15 @@ async def test_signed_but_bad_event_is_refused(start, event, status, error):
 async def test_payment_webhook_is_off_without_a_secret(start):
     gc = await start_admin(start)
     body = json.dumps(EVENT).encode()
-    response = await gc.client.post("/webhooks/payments", content=body,
-                                    headers=_signed(body))
+    response = await gc.client.post(
+        "/webhooks/payments", content=body, headers=_signed(body)
+    )
     assert response.status_code == 404
-    assert response.json() == {"error": {
-        "type": "not_found", "param": None, "message":
-        "Payment webhooks are off: PAYMENT_WEBHOOK_SECRET is not set."}}
+    assert response.json() == {
+        "error": {
+            "type": "not_found",
+            "param": None,
+            "message": "Payment webhooks are off: PAYMENT_WEBHOOK_SECRET is not set.",
+        }
+    }
     assert await balance(gc, 1) == 20

@@ -21,19 +21,24 @@ pytestmark = pytest.mark.anyio
 
 
 async def _recharge(gc, key_id, body, **headers):
-    return await gc.client.post(f"/admin/keys/{key_id}/recharge", json=body,
-                                headers=admin() | headers)
+    return await gc.client.post(
+        f"/admin/keys/{key_id}/recharge", json=body, headers=admin() | headers
+    )
 
 
 async def test_recharge_adds_credits_with_ledger_row(start):
     gc = await start_admin(start)
     made = await create_key(gc, credits=1)
-    response = await _recharge(gc, made["id"], {"credits": 2.5,
-                                                "reason": "bought a pack"})
+    response = await _recharge(
+        gc, made["id"], {"credits": 2.5, "reason": "bought a pack"}
+    )
     assert response.status_code == 200
-    assert response.json() == {"key_id": made["id"],
-                               "key_prefix": made["key_prefix"],
-                               "credits": 2.5, "balance": 3.5}
+    assert response.json() == {
+        "key_id": made["id"],
+        "key_prefix": made["key_prefix"],
+        "credits": 2.5,
+        "balance": 3.5,
+    }
     assert await balance(gc, made["id"]) == 3.5
     assert await ledger_kinds(gc, made["id"]) == ["grant", "recharge"]
 
@@ -42,10 +47,12 @@ BAD_AMOUNTS = [
     ("negative", "-5", "credits: must be greater than 0"),
     ("zero", "0", "credits: must be greater than 0"),
     ("negative-zero", "-0.0", "credits: must be greater than 0"),
-    ("below-one-unit", "0.0000001",
-     "credits: must have at most 6 decimal places"),
-    ("fraction-beyond-unit", "1.0000005",
-     "credits: must have at most 6 decimal places"),
+    ("below-one-unit", "0.0000001", "credits: must have at most 6 decimal places"),
+    (
+        "fraction-beyond-unit",
+        "1.0000005",
+        "credits: must have at most 6 decimal places",
+    ),
     ("nan", "NaN", "credits: must be a finite number"),
     ("infinity", "Infinity", "credits: must be a finite number"),
     ("minus-infinity", "-Infinity", "credits: must be a finite number"),
@@ -63,37 +70,51 @@ BAD_AMOUNTS = [
 ]
 
 
-@pytest.mark.parametrize("raw, message", [case[1:] for case in BAD_AMOUNTS],
-                         ids=[case[0] for case in BAD_AMOUNTS])
-async def test_recharge_bad_amount_is_422_and_changes_nothing(start, raw,
-                                                              message):
+@pytest.mark.parametrize(
+    "raw, message",
+    [case[1:] for case in BAD_AMOUNTS],
+    ids=[case[0] for case in BAD_AMOUNTS],
+)
+async def test_recharge_bad_amount_is_422_and_changes_nothing(start, raw, message):
     gc = await start_admin(start)
     response = await gc.client.post(
-        "/admin/keys/1/recharge", headers=admin() | {
-            "content-type": "application/json"},
-        content=f'{{"credits": {raw}, "reason": "test"}}'.encode())
+        "/admin/keys/1/recharge",
+        headers=admin() | {"content-type": "application/json"},
+        content=f'{{"credits": {raw}, "reason": "test"}}'.encode(),
+    )
     assert response.status_code == 422
-    assert response.json() == {"error": {"type": "invalid_request",
-                                         "message": message,
-                                         "param": "credits"}}
+    assert response.json() == {
+        "error": {"type": "invalid_request", "message": message, "param": "credits"}
+    }
     assert await balance(gc, 1) == 20
     assert await ledger_kinds(gc, 1) == ["grant"]
 
 
-@pytest.mark.parametrize("body, message, param", [
-    ({"reason": "r"}, "credits: Field required", "credits"),
-    ({"credits": 1}, "reason: Field required", "reason"),
-    ({"credits": 1, "reason": "  "},
-     "reason: String should have at least 1 character", "reason"),
-    ({"credits": 1, "reason": 7}, "reason: Input should be a valid string",
-     "reason"),
-], ids=["no-credits", "no-reason", "blank-reason", "number-reason"])
+@pytest.mark.parametrize(
+    "body, message, param",
+    [
+        ({"reason": "r"}, "credits: Field required", "credits"),
+        ({"credits": 1}, "reason: Field required", "reason"),
+        (
+            {"credits": 1, "reason": "  "},
+            "reason: String should have at least 1 character",
+            "reason",
+        ),
+        (
+            {"credits": 1, "reason": 7},
+            "reason: Input should be a valid string",
+            "reason",
+        ),
+    ],
+    ids=["no-credits", "no-reason", "blank-reason", "number-reason"],
+)
 async def test_recharge_needs_credits_and_a_reason(start, body, message, param):
     gc = await start_admin(start)
     response = await _recharge(gc, 1, body)
     assert response.status_code == 422
-    assert response.json() == {"error": {"type": "invalid_request",
-                                         "message": message, "param": param}}
+    assert response.json() == {
+        "error": {"type": "invalid_request", "message": message, "param": param}
+    }
     assert await balance(gc, 1) == 20
 
 
@@ -102,9 +123,13 @@ async def test_recharge_of_revoked_key_is_409(start):
     await gc.client.post("/admin/keys/2/revoke", headers=admin())
     response = await _recharge(gc, 2, {"credits": 1, "reason": "r"})
     assert response.status_code == 409
-    assert response.json() == {"error": {"type": "key_revoked",
-                                         "message": "Key 2 is revoked.",
-                                         "param": "key_id"}}
+    assert response.json() == {
+        "error": {
+            "type": "key_revoked",
+            "message": "Key 2 is revoked.",
+            "param": "key_id",
+        }
+    }
     assert await balance(gc, 2) == 20
 
 
@@ -114,43 +139,51 @@ async def test_recharge_retry_with_same_idempotency_key_applies_once(start):
     first = await _recharge(gc, 1, body, **{"idempotency-key": "inv-17"})
     second = await _recharge(gc, 1, body, **{"idempotency-key": "inv-17"})
     assert first.status_code == second.status_code == 200
-    assert second.json() == first.json() == {
-        "key_id": 1, "key_prefix": "gc_test_ke", "credits": 5, "balance": 25}
+    assert (
+        second.json()
+        == first.json()
+        == {"key_id": 1, "key_prefix": "gc_test_ke", "credits": 5, "balance": 25}
+    )
     assert await balance(gc, 1) == 25
     other = await _recharge(gc, 2, body, **{"idempotency-key": "inv-17"})
     assert other.status_code == 409  # the same key names one request
 
 
 @BOTH_DATABASES
-async def test_50_concurrent_recharges_with_one_idempotency_key_apply_once(
-        start):
+async def test_50_concurrent_recharges_with_one_idempotency_key_apply_once(start):
     gc = await start_admin(start)
     body = {"credits": 7, "reason": "retry storm"}
-    responses = await asyncio.gather(*[
-        _recharge(gc, 1, body, **{"idempotency-key": "storm"})
-        for _ in range(50)])
+    responses = await asyncio.gather(
+        *[_recharge(gc, 1, body, **{"idempotency-key": "storm"}) for _ in range(50)]
+    )
     assert Counter(r.status_code for r in responses) == {200: 50}
     assert {r.text for r in responses} == {responses[0].text}
     assert responses[0].json()["balance"] == 27
     assert await balance(gc, 1) == 27
     assert await ledger_kinds(gc, 1) == ["grant", "recharge"]
-    assert await count_rows(gc, audit_log,
-                            audit_log.c.action == "credits.recharge") == 1
+    assert (
+        await count_rows(gc, audit_log, audit_log.c.action == "credits.recharge") == 1
+    )
 
-    changed = await _recharge(gc, 1, {"credits": 8, "reason": "retry storm"},
-                              **{"idempotency-key": "storm"})
+    changed = await _recharge(
+        gc, 1, {"credits": 8, "reason": "retry storm"}, **{"idempotency-key": "storm"}
+    )
     assert changed.status_code == 409
-    assert changed.json() == {"error": {
-        "type": "idempotency_conflict",
-        "message": "This Idempotency-Key was used with a different request.",
-        "param": "Idempotency-Key"}}
+    assert changed.json() == {
+        "error": {
+            "type": "idempotency_conflict",
+            "message": "This Idempotency-Key was used with a different request.",
+            "param": "Idempotency-Key",
+        }
+    }
     assert await balance(gc, 1) == 27
 
 
 async def test_recharge_overlong_idempotency_key_is_422(start):
     gc = await start_admin(start)
-    response = await _recharge(gc, 1, {"credits": 1, "reason": "r"},
-                               **{"idempotency-key": "k" * 201})
+    response = await _recharge(
+        gc, 1, {"credits": 1, "reason": "r"}, **{"idempotency-key": "k" * 201}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["param"] == "Idempotency-Key"
     assert await balance(gc, 1) == 20

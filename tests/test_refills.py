@@ -34,8 +34,7 @@ async def _spend(gc, key: str, times: int) -> None:
 async def test_daily_refill_applies_once_per_day(start):
     gc = await start_admin(start)
     clock = fixed_clock(gc, "2030-01-01T10:00:00")
-    made = await create_key(gc, credits=10,
-                            refill={"credits": 10, "period": "day"})
+    made = await create_key(gc, credits=10, refill={"credits": 10, "period": "day"})
     key = made["key"]
     await _spend(gc, key, 2)
     assert await _balance(gc, key) == 8
@@ -57,8 +56,7 @@ async def test_daily_refill_applies_once_per_day(start):
 async def test_monthly_refill_applies_at_the_month_boundary(start):
     gc = await start_admin(start)
     clock = fixed_clock(gc, "2030-01-15T00:00:00")
-    made = await create_key(gc, credits=3,
-                            refill={"credits": 3, "period": "month"})
+    made = await create_key(gc, credits=3, refill={"credits": 3, "period": "month"})
     await _spend(gc, made["key"], 1)
     clock.set("2030-01-31T23:59:59")
     assert await _balance(gc, made["key"]) == 2
@@ -72,8 +70,7 @@ async def test_monthly_refill_applies_at_the_month_boundary(start):
 async def test_refill_never_takes_credits_back(start):
     gc = await start_admin(start)
     clock = fixed_clock(gc, "2030-01-01T10:00:00")
-    made = await create_key(gc, credits=25,
-                            refill={"credits": 10, "period": "day"})
+    made = await create_key(gc, credits=25, refill={"credits": 10, "period": "day"})
     clock.set("2030-01-02T10:00:00")
     assert await _balance(gc, made["key"]) == 25
     assert "refill" not in await ledger_kinds(gc, made["id"])
@@ -84,8 +81,10 @@ async def test_new_refill_rule_starts_with_the_next_period(start):
     clock = fixed_clock(gc, "2030-03-10T10:00:00")
     made = await create_key(gc, credits=1)
     response = await gc.client.patch(
-        f"/admin/keys/{made['id']}", headers=admin(),
-        json={"refill": {"credits": 5, "period": "month"}})
+        f"/admin/keys/{made['id']}",
+        headers=admin(),
+        json={"refill": {"credits": 5, "period": "month"}},
+    )
     assert response.json()["refill"] == {"credits": 5, "period": "month"}
     assert await _balance(gc, made["key"]) == 1
     clock.set("2030-04-01T00:00:00")
@@ -96,11 +95,9 @@ async def test_new_refill_rule_starts_with_the_next_period(start):
 async def test_concurrent_checks_at_a_boundary_refill_once(start):
     gc = await start_admin(start)
     clock = fixed_clock(gc, "2030-01-01T10:00:00")
-    made = await create_key(gc, credits=4,
-                            refill={"credits": 10, "period": "day"})
+    made = await create_key(gc, credits=4, refill={"credits": 10, "period": "day"})
     clock.set("2030-01-02T00:00:01")
-    balances = await asyncio.gather(*[_balance(gc, made["key"])
-                                      for _ in range(20)])
+    balances = await asyncio.gather(*[_balance(gc, made["key"]) for _ in range(20)])
     assert set(balances) == {10}
     assert (await ledger_kinds(gc, made["id"])).count("refill") == 1
 
@@ -109,8 +106,7 @@ async def test_admin_refill_run_serves_due_keys_once(start):
     gc = await start_admin(start)
     clock = fixed_clock(gc, "2030-01-01T10:00:00")
     day = await create_key(gc, credits=0, refill={"credits": 2, "period": "day"})
-    month = await create_key(gc, credits=0,
-                             refill={"credits": 9, "period": "month"})
+    month = await create_key(gc, credits=0, refill={"credits": 9, "period": "month"})
     clock.set("2030-01-02T00:00:00")
 
     async def run():

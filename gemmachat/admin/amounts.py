@@ -32,8 +32,9 @@ def checked_units(value: Decimal, *, allow_zero: bool = False) -> int:
     if not value.is_finite():
         raise ValueError("must be a finite number")
     if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError("must not be negative" if allow_zero
-                         else "must be greater than 0")
+        raise ValueError(
+            "must not be negative" if allow_zero else "must be greater than 0"
+        )
     if value > MAX_CREDITS:
         raise ValueError(f"must be at most {MAX_CREDITS}")
     try:

@@ -28,15 +28,30 @@ class AuditEntry:
     request_id: str | None
 
 
-async def record(conn: AsyncConnection, ctx: Context, action: str, *,
-                 account_id: int | None = None, target: str = "",
-                 before: int | None = None, after: int | None = None,
-                 **detail) -> None:
-    await conn.execute(insert(audit_log).values(
-        actor=ctx.actor, action=action, account_id=account_id, target=target,
-        balance_before=before, balance_after=after,
-        detail=json.dumps(detail, default=_plain, sort_keys=True),
-        request_id=ctx.request_id, created_at=ctx.now()))
+async def record(
+    conn: AsyncConnection,
+    ctx: Context,
+    action: str,
+    *,
+    account_id: int | None = None,
+    target: str = "",
+    before: int | None = None,
+    after: int | None = None,
+    **detail,
+) -> None:
+    await conn.execute(
+        insert(audit_log).values(
+            actor=ctx.actor,
+            action=action,
+            account_id=account_id,
+            target=target,
+            balance_before=before,
+            balance_after=after,
+            detail=json.dumps(detail, default=_plain, sort_keys=True),
+            request_id=ctx.request_id,
+            created_at=ctx.now(),
+        )
+    )
 
 
 def _plain(value):
@@ -46,10 +61,16 @@ def _plain(value):
     return str(value)
 
 
-async def entries(ctx: Context, *, key_id: int | None = None,
-                  action: str | None = None, since: datetime | None = None,
-                  until: datetime | None = None, cursor: int | None = None,
-                  limit: int = 50) -> Page[AuditEntry]:
+async def entries(
+    ctx: Context,
+    *,
+    key_id: int | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> Page[AuditEntry]:
     """Newest first."""
     query = select(audit_log)
     if key_id is not None:
@@ -67,6 +88,15 @@ async def entries(ctx: Context, *, key_id: int | None = None,
 
 
 def _entry(row) -> AuditEntry:
-    return AuditEntry(row.id, as_utc(row.created_at), row.actor, row.action,
-                      row.account_id, row.target, row.balance_before,
-                      row.balance_after, json.loads(row.detail), row.request_id)
+    return AuditEntry(
+        row.id,
+        as_utc(row.created_at),
+        row.actor,
+        row.action,
+        row.account_id,
+        row.target,
+        row.balance_before,
+        row.balance_after,
+        json.loads(row.detail),
+        row.request_id,
+    )

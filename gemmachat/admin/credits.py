@@ -34,35 +34,64 @@ async def usable_account(conn: AsyncConnection, key_id: int):
     return row
 
 
-async def add_credits(conn: AsyncConnection, ctx: Context, key_id: int,
-                      units: int, *, kind: str, action: str, note: str,
-                      **detail) -> Grant:
+async def add_credits(
+    conn: AsyncConnection,
+    ctx: Context,
+    key_id: int,
+    units: int,
+    *,
+    kind: str,
+    action: str,
+    note: str,
+    **detail,
+) -> Grant:
     """Grant `units` in the caller's transaction, with its ledger row,
     audit entry and alert re-arming."""
     after = await ledger.grant(conn, key_id, units, kind, note, ctx.request_id)
     await rearm_alert(conn, ctx, key_id)
-    prefix = (await conn.execute(select(accounts.c.key_prefix)
-                                 .where(accounts.c.id == key_id))).scalar_one()
-    await audit.record(conn, ctx, action, account_id=key_id, target=prefix,
-                       before=after - units, after=after,
-                       credits=to_credits(units), note=note, **detail)
+    prefix = (
+        await conn.execute(select(accounts.c.key_prefix).where(accounts.c.id == key_id))
+    ).scalar_one()
+    await audit.record(
+        conn,
+        ctx,
+        action,
+        account_id=key_id,
+        target=prefix,
+        before=after - units,
+        after=after,
+        credits=to_credits(units),
+        note=note,
+        **detail,
+    )
     return Grant(key_id, prefix, units, after)
 
 
 async def rearm_alert(conn: AsyncConnection, ctx: Context, key_id: int) -> None:
     """Arm the low-credit alert again once the balance is above the key's
     threshold, so the next crossing fires a new alert."""
-    threshold = func.coalesce(accounts.c.low_credit_threshold,
-                              ctx.low_credit_units)
+    threshold = func.coalesce(accounts.c.low_credit_threshold, ctx.low_credit_units)
     await conn.execute(
         update(accounts)
-        .where(accounts.c.id == key_id, ~accounts.c.alert_armed,
-               accounts.c.balance > threshold)
-        .values(alert_armed=True))
+        .where(
+            accounts.c.id == key_id,
+            ~accounts.c.alert_armed,
+            accounts.c.balance > threshold,
+        )
+        .values(alert_armed=True)
+    )
 
 
-async def recharge(conn: AsyncConnection, ctx: Context, key_id: int,
-                   units: int, reason: str) -> Grant:
+async def recharge(
+    conn: AsyncConnection, ctx: Context, key_id: int, units: int, reason: str
+) -> Grant:
     await usable_account(conn, key_id)
-    return await add_credits(conn, ctx, key_id, units, kind="recharge",
-                             action="credits.recharge", note=reason)
+    return await add_credits(
+        conn,
+        ctx,
+        key_id,
+        units,
+        kind="recharge",
+        action="credits.recharge",
+        note=reason,
+    )

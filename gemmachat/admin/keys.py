@@ -60,21 +60,32 @@ def _view(row, moment: datetime) -> KeyView:
     refill = None
     if row.refill_period is not None:
         refill = Refill(row.refill_credits, row.refill_period)
-    return KeyView(row.id, row.key_prefix, row.label, row.owner, row.source,
-                   state, row.balance, as_utc(row.created_at),
-                   as_utc(row.last_used_at), expires, row.max_tokens,
-                   row.low_credit_threshold, refill)
+    return KeyView(
+        row.id,
+        row.key_prefix,
+        row.label,
+        row.owner,
+        row.source,
+        state,
+        row.balance,
+        as_utc(row.created_at),
+        as_utc(row.last_used_at),
+        expires,
+        row.max_tokens,
+        row.low_credit_threshold,
+        refill,
+    )
 
 
-def _check(ctx: Context, expires_at: datetime | None,
-           max_tokens: int | None) -> None:
+def _check(ctx: Context, expires_at: datetime | None, max_tokens: int | None) -> None:
     if expires_at is not None and as_utc(expires_at) <= ctx.now():
-        raise InvalidRequest("expires_at: must be in the future",
-                             param="expires_at")
+        raise InvalidRequest("expires_at: must be in the future", param="expires_at")
     limit = ctx.settings.max_tokens_limit
     if max_tokens is not None and max_tokens > limit:
-        raise InvalidRequest(f"max_tokens: must be at most {limit} "
-                             "(MAX_TOKENS_LIMIT)", param="max_tokens")
+        raise InvalidRequest(
+            f"max_tokens: must be at most {limit} (MAX_TOKENS_LIMIT)",
+            param="max_tokens",
+        )
 
 
 async def _row(conn: AsyncConnection, key_id: int):
@@ -93,18 +104,36 @@ async def create_key(ctx: Context, spec: KeySpec) -> tuple[str, KeyView]:
     key = new_key()
     async with ctx.engine.begin() as conn:
         key_id = await create_account(
-            conn, key_hash=hash_key(ctx.secret, key),
-            key_prefix=display_prefix(key), source="admin", units=units,
-            label=spec.label, owner=spec.owner,
-            expires_at=as_utc(spec.expires_at))
-        await conn.execute(update(accounts).where(accounts.c.id == key_id).values(
-            max_tokens=spec.max_tokens,
-            low_credit_threshold=spec.low_credit_threshold,
-            **rule_columns(spec.refill, ctx.now())))
+            conn,
+            key_hash=hash_key(ctx.secret, key),
+            key_prefix=display_prefix(key),
+            source="admin",
+            units=units,
+            label=spec.label,
+            owner=spec.owner,
+            expires_at=as_utc(spec.expires_at),
+        )
+        await conn.execute(
+            update(accounts)
+            .where(accounts.c.id == key_id)
+            .values(
+                max_tokens=spec.max_tokens,
+                low_credit_threshold=spec.low_credit_threshold,
+                **rule_columns(spec.refill, ctx.now()),
+            )
+        )
         view = _view(await _row(conn, key_id), ctx.now())
-        await audit.record(conn, ctx, "key.create", account_id=key_id,
-                           target=view.key_prefix, before=0, after=units,
-                           label=spec.label, owner=spec.owner)
+        await audit.record(
+            conn,
+            ctx,
+            "key.create",
+            account_id=key_id,
+            target=view.key_prefix,
+            before=0,
+            after=units,
+            label=spec.label,
+            owner=spec.owner,
+        )
     return key, view
 
 
@@ -121,9 +150,14 @@ def _state_filter(state: str, moment: datetime):
     return (accounts.c.state == "active") & (live if state == "active" else ~live)
 
 
-async def list_keys(ctx: Context, *, state: str | None = None,
-                    owner: str | None = None, cursor: int | None = None,
-                    limit: int = 50) -> Page[KeyView]:
+async def list_keys(
+    ctx: Context,
+    *,
+    state: str | None = None,
+    owner: str | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> Page[KeyView]:
     """Oldest first."""
     moment = ctx.now()
     query = select(accounts)
@@ -143,16 +177,25 @@ async def find_key_id(ctx: Context, ref: str) -> int:
     column = accounts.c.id if ref.isdigit() else accounts.c.key_prefix
     value = int(ref) if ref.isdigit() else ref
     async with ctx.engine.connect() as conn:
-        ids = (await conn.execute(select(accounts.c.id)
-                                  .where(column == value))).scalars().all()
+        ids = (
+            (await conn.execute(select(accounts.c.id).where(column == value)))
+            .scalars()
+            .all()
+        )
     if len(ids) != 1:
         problem = "No key" if not ids else "More than one key"
         raise KeyNotFound(f"{problem} matches {ref!r}.", param="key")
     return ids[0]
 
 
-UPDATABLE = ("label", "owner", "expires_at", "max_tokens",
-             "low_credit_threshold", "refill")
+UPDATABLE = (
+    "label",
+    "owner",
+    "expires_at",
+    "max_tokens",
+    "low_credit_threshold",
+    "refill",
+)
 
 
 async def update_key(ctx: Context, key_id: int, changes: dict) -> KeyView:
@@ -166,12 +209,20 @@ async def update_key(ctx: Context, key_id: int, changes: dict) -> KeyView:
         values |= rule_columns(changes["refill"], ctx.now())
     async with ctx.engine.begin() as conn:
         row = await _row(conn, key_id)
-        await conn.execute(update(accounts).where(accounts.c.id == key_id)
-                           .values(**values))
+        await conn.execute(
+            update(accounts).where(accounts.c.id == key_id).values(**values)
+        )
         await rearm_alert(conn, ctx, key_id)
-        await audit.record(conn, ctx, "key.update", account_id=key_id,
-                           target=row.key_prefix, before=row.balance,
-                           after=row.balance, **_described(changes))
+        await audit.record(
+            conn,
+            ctx,
+            "key.update",
+            account_id=key_id,
+            target=row.key_prefix,
+            before=row.balance,
+            after=row.balance,
+            **_described(changes),
+        )
         return _view(await _row(conn, key_id), ctx.now())
 
 
@@ -192,12 +243,19 @@ async def revoke_key(ctx: Context, key_id: int) -> KeyView:
         revoked = await conn.execute(
             update(accounts)
             .where(accounts.c.id == key_id, accounts.c.state != "revoked")
-            .values(state="revoked"))
+            .values(state="revoked")
+        )
         row = await _row(conn, key_id)
         if revoked.rowcount == 1:
-            await audit.record(conn, ctx, "key.revoke", account_id=key_id,
-                               target=row.key_prefix, before=row.balance,
-                               after=row.balance)
+            await audit.record(
+                conn,
+                ctx,
+                "key.revoke",
+                account_id=key_id,
+                target=row.key_prefix,
+                before=row.balance,
+                after=row.balance,
+            )
         return _view(row, ctx.now())
 
 
@@ -209,21 +267,32 @@ async def rotate_key(ctx: Context, key_id: int) -> tuple[str, KeyView]:
         old = await _row(conn, key_id)
         rotated = await conn.execute(
             update(accounts)
-            .where(accounts.c.id == key_id, accounts.c.state != "revoked",
-                   accounts.c.source != "config")
-            .values(key_hash=hash_key(ctx.secret, key),
-                    key_prefix=display_prefix(key)))
+            .where(
+                accounts.c.id == key_id,
+                accounts.c.state != "revoked",
+                accounts.c.source != "config",
+            )
+            .values(key_hash=hash_key(ctx.secret, key), key_prefix=display_prefix(key))
+        )
         if rotated.rowcount != 1:
             raise _not_rotatable(await _row(conn, key_id))
         row = await _row(conn, key_id)
-        await audit.record(conn, ctx, "key.rotate", account_id=key_id,
-                           target=row.key_prefix, before=row.balance,
-                           after=row.balance, old_prefix=old.key_prefix)
+        await audit.record(
+            conn,
+            ctx,
+            "key.rotate",
+            account_id=key_id,
+            target=row.key_prefix,
+            before=row.balance,
+            after=row.balance,
+            old_prefix=old.key_prefix,
+        )
         return key, _view(row, ctx.now())
 
 
 def _not_rotatable(row) -> Exception:
     if row.state == "revoked":
         return KeyRevoked(f"Key {row.id} is revoked.", param="key_id")
-    return ConfigKey(f"Key {row.id} is listed in API_KEYS; change it there "
-                     "instead.", param="key_id")
+    return ConfigKey(
+        f"Key {row.id} is listed in API_KEYS; change it there instead.", param="key_id"
+    )

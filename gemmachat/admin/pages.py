@@ -20,8 +20,9 @@ class Page(Generic[T]):
     next_cursor: int | None
 
 
-def page_query(query: Select, id_column: Column, cursor: int | None,
-               limit: int, newest_first: bool) -> Select:
+def page_query(
+    query: Select, id_column: Column, cursor: int | None, limit: int, newest_first: bool
+) -> Select:
     """`query` limited to one page after `cursor`, one row extra to tell
     whether another page follows."""
     if cursor is not None:
@@ -34,5 +35,4 @@ def page_query(query: Select, id_column: Column, cursor: int | None,
 def to_page(rows: list, limit: int, convert) -> Page:
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page([convert(row) for row in rows],
-                rows[-1].id if more and rows else None)
+    return Page([convert(row) for row in rows], rows[-1].id if more and rows else None)

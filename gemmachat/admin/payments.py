@@ -26,13 +26,25 @@ async def apply_event(ctx: Context, event: PaymentEvent) -> Grant:
     try:
         async with ctx.engine.begin() as conn:
             await usable_account(conn, event.key_id)
-            await conn.execute(insert(payment_events).values(
-                event_id=event.id, account_id=event.key_id,
-                credits=event.units, created_at=ctx.now()))
+            await conn.execute(
+                insert(payment_events).values(
+                    event_id=event.id,
+                    account_id=event.key_id,
+                    credits=event.units,
+                    created_at=ctx.now(),
+                )
+            )
             return await add_credits(
-                conn, ctx, event.key_id, event.units, kind="payment",
-                action="payment.grant", note=event.note or f"payment {event.id}",
-                event_id=event.id)
+                conn,
+                ctx,
+                event.key_id,
+                event.units,
+                kind="payment",
+                action="payment.grant",
+                note=event.note or f"payment {event.id}",
+                event_id=event.id,
+            )
     except IntegrityError:
-        raise DuplicateEvent(f"Event {event.id!r} was already applied.",
-                             param="id") from None
+        raise DuplicateEvent(
+            f"Event {event.id!r} was already applied.", param="id"
+        ) from None

@@ -29,7 +29,7 @@ class Refill:
 
 
 def period_key(period: str, moment: datetime) -> str:
-    """"2030-01-31" for a day, "2030-01" for a month (UTC)."""
+    """ "2030-01-31" for a day, "2030-01" for a month (UTC)."""
     day = moment.date().isoformat()
     return day if period == "day" else day[:7]
 
@@ -38,10 +38,16 @@ def rule_columns(refill: Refill | None, moment: datetime) -> dict:
     """Columns for a new rule. It starts with the next period: the current
     one counts as served, so setting a rule never refills early."""
     if refill is None:
-        return {"refill_credits": None, "refill_period": None,
-                "refill_applied_period": None}
-    return {"refill_credits": refill.units, "refill_period": refill.period,
-            "refill_applied_period": period_key(refill.period, moment)}
+        return {
+            "refill_credits": None,
+            "refill_period": None,
+            "refill_applied_period": None,
+        }
+    return {
+        "refill_credits": refill.units,
+        "refill_period": refill.period,
+        "refill_applied_period": period_key(refill.period, moment),
+    }
 
 
 def is_due(account: Account, moment: datetime) -> bool:
@@ -56,11 +62,15 @@ def is_due(account: Account, moment: datetime) -> bool:
 def _due(moment: datetime):
     current = case(
         (accounts.c.refill_period == "day", period_key("day", moment)),
-        else_=period_key("month", moment))
-    due = or_(accounts.c.refill_applied_period.is_(None),
-              accounts.c.refill_applied_period < current)
-    return current, (accounts.c.refill_period.is_not(None)
-                     & (accounts.c.state == "active") & due)
+        else_=period_key("month", moment),
+    )
+    due = or_(
+        accounts.c.refill_applied_period.is_(None),
+        accounts.c.refill_applied_period < current,
+    )
+    return current, (
+        accounts.c.refill_period.is_not(None) & (accounts.c.state == "active") & due
+    )
 
 
 async def apply_if_due(ctx: Context, account: Account) -> bool:
@@ -88,16 +98,28 @@ async def _apply(conn: AsyncConnection, ctx: Context, key_id: int) -> bool:
     current, due = _due(ctx.now())
     # Claiming the period also locks the row: the balance it returns
     # cannot change before this transaction commits.
-    claimed = (await conn.execute(
-        update(accounts).where(accounts.c.id == key_id, due)
-        .values(refill_applied_period=current)
-        .returning(accounts.c.balance, accounts.c.refill_credits,
-                   accounts.c.refill_applied_period))).first()
+    claimed = (
+        await conn.execute(
+            update(accounts)
+            .where(accounts.c.id == key_id, due)
+            .values(refill_applied_period=current)
+            .returning(
+                accounts.c.balance,
+                accounts.c.refill_credits,
+                accounts.c.refill_applied_period,
+            )
+        )
+    ).first()
     if claimed is None or claimed.balance >= claimed.refill_credits:
         return False
-    await add_credits(conn, ctx.acting_as("refill"), key_id,
-                      claimed.refill_credits - claimed.balance, kind="refill",
-                      action="credits.refill",
-                      note=f"allowance for {claimed.refill_applied_period}",
-                      period=claimed.refill_applied_period)
+    await add_credits(
+        conn,
+        ctx.acting_as("refill"),
+        key_id,
+        claimed.refill_credits - claimed.balance,
+        kind="refill",
+        action="credits.refill",
+        note=f"allowance for {claimed.refill_applied_period}",
+        period=claimed.refill_applied_period,
+    )
     return True

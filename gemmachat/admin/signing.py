@@ -24,8 +24,13 @@ def sign(secret: bytes, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={_digest(secret, timestamp, body)}"
 
 
-def verify(secret: bytes, header: str | None, body: bytes, moment: datetime,
-           tolerance_seconds: int) -> None:
+def verify(
+    secret: bytes,
+    header: str | None,
+    body: bytes,
+    moment: datetime,
+    tolerance_seconds: int,
+) -> None:
     """Raise unless `header` signs `body` and its time is within tolerance
     of `moment`."""
     timestamp, signatures = _parse(header)
@@ -34,12 +39,13 @@ def verify(secret: bytes, header: str | None, body: bytes, moment: datetime,
     # matched already.
     matches = [hmac.compare_digest(expected, candidate) for candidate in signatures]
     if not expected or not any(matches):
-        raise InvalidSignature(f"Missing or invalid {HEADER} header.",
-                               param=HEADER)
+        raise InvalidSignature(f"Missing or invalid {HEADER} header.", param=HEADER)
     if abs(moment.timestamp() - timestamp) > tolerance_seconds:
         raise StaleSignature(
             f"The {HEADER} timestamp is more than {tolerance_seconds} seconds "
-            "from the server's clock.", param=HEADER)
+            "from the server's clock.",
+            param=HEADER,
+        )
 
 
 def _parse(header: str | None) -> tuple[int | None, list[str]]:

@@ -13,8 +13,19 @@ from gemmachat.admin.pages import Page, page_query, to_page
 from gemmachat.db.tables import accounts, usage
 
 EXPORT_BATCH = 1000
-FIELDS = ("time", "request_id", "key_id", "key_prefix", "route", "model",
-          "input_tokens", "output_tokens", "credits", "status", "latency_ms")
+FIELDS = (
+    "time",
+    "request_id",
+    "key_id",
+    "key_prefix",
+    "route",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "credits",
+    "status",
+    "latency_ms",
+)
 
 
 @dataclass(frozen=True)
@@ -63,22 +74,33 @@ def _filtered(query, where: UsageFilter):
 
 def _rows_query(where: UsageFilter):
     query = select(usage, accounts.c.key_prefix).join(
-        accounts, accounts.c.id == usage.c.account_id)
+        accounts, accounts.c.id == usage.c.account_id
+    )
     return _filtered(query, where)
 
 
 def _row(row) -> UsageRow:
-    return UsageRow(row.id, as_utc(row.created_at), row.request_id,
-                    row.account_id, row.key_prefix, row.route, row.model,
-                    row.input_tokens, row.output_tokens, row.credits,
-                    row.status, row.latency_ms)
+    return UsageRow(
+        row.id,
+        as_utc(row.created_at),
+        row.request_id,
+        row.account_id,
+        row.key_prefix,
+        row.route,
+        row.model,
+        row.input_tokens,
+        row.output_tokens,
+        row.credits,
+        row.status,
+        row.latency_ms,
+    )
 
 
-async def page(ctx: Context, where: UsageFilter, *, cursor: int | None = None,
-               limit: int = 50) -> Page[UsageRow]:
+async def page(
+    ctx: Context, where: UsageFilter, *, cursor: int | None = None, limit: int = 50
+) -> Page[UsageRow]:
     """Newest first."""
-    query = page_query(_rows_query(where), usage.c.id, cursor, limit,
-                       newest_first=True)
+    query = page_query(_rows_query(where), usage.c.id, cursor, limit, newest_first=True)
     async with ctx.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     return to_page(rows, limit, _row)
@@ -89,8 +111,9 @@ async def export(ctx: Context, where: UsageFilter) -> AsyncIterator[UsageRow]:
     history never sits in memory at once."""
     cursor = None
     while True:
-        query = page_query(_rows_query(where), usage.c.id, cursor,
-                           EXPORT_BATCH, newest_first=False)
+        query = page_query(
+            _rows_query(where), usage.c.id, cursor, EXPORT_BATCH, newest_first=False
+        )
         async with ctx.engine.connect() as conn:
             rows = (await conn.execute(query)).all()[:EXPORT_BATCH]
         for row in rows:
@@ -110,8 +133,7 @@ def _day(engine: AsyncEngine):
     return func.date(usage.c.created_at)  # SQLite stores UTC text
 
 
-async def daily(ctx: Context, where: UsageFilter, *,
-                per_key: bool) -> list[DayTotal]:
+async def daily(ctx: Context, where: UsageFilter, *, per_key: bool) -> list[DayTotal]:
     """Totals per day, oldest first; per key and day when `per_key`."""
     day = _day(ctx.engine).label("day")
     groups = [day]
@@ -119,16 +141,28 @@ async def daily(ctx: Context, where: UsageFilter, *,
     if per_key:
         groups += [usage.c.account_id, accounts.c.key_prefix]
         columns += [usage.c.account_id.label("key_id"), accounts.c.key_prefix]
-    query = _filtered(select(
-        *columns, func.count().label("requests"),
-        func.sum(usage.c.input_tokens).label("input_tokens"),
-        func.sum(usage.c.output_tokens).label("output_tokens"),
-        func.sum(usage.c.credits).label("credits"),
-    ).join(accounts, accounts.c.id == usage.c.account_id), where)
+    query = _filtered(
+        select(
+            *columns,
+            func.count().label("requests"),
+            func.sum(usage.c.input_tokens).label("input_tokens"),
+            func.sum(usage.c.output_tokens).label("output_tokens"),
+            func.sum(usage.c.credits).label("credits"),
+        ).join(accounts, accounts.c.id == usage.c.account_id),
+        where,
+    )
     query = query.group_by(*groups).order_by(*groups)
     async with ctx.engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [DayTotal(row.day, row.key_id if per_key else None,
-                     row.key_prefix if per_key else None, row.requests,
-                     int(row.input_tokens), int(row.output_tokens),
-                     int(row.credits)) for row in rows]
+    return [
+        DayTotal(
+            row.day,
+            row.key_id if per_key else None,
+            row.key_prefix if per_key else None,
+            row.requests,
+            int(row.input_tokens),
+            int(row.output_tokens),
+            int(row.credits),
+        )
+        for row in rows
+    ]

@@ -64,8 +64,7 @@ class AlertDispatcher:
     async def _record_crossing(self, account_id: int) -> None:
         default = to_units(self.settings.low_credit_threshold)
         try:
-            if await store.queue_if_crossed(self.engine, account_id, self.url,
-                                            default):
+            if await store.queue_if_crossed(self.engine, account_id, self.url, default):
                 self._wake.set()
         except Exception:
             log.exception("could not record a low-credit crossing")
@@ -85,12 +84,12 @@ class AlertDispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def _send(self, delivery: store.Delivery) -> None:
-        body = json.dumps({"id": delivery.id,
-                           **json.loads(delivery.payload)}).encode()
+        body = json.dumps({"id": delivery.id, **json.loads(delivery.payload)}).encode()
         status, error = None, None
         try:
             response = await self._client.post(
-                delivery.url, content=body, headers=self._headers(delivery, body))
+                delivery.url, content=body, headers=self._headers(delivery, body)
+            )
             status = response.status_code
             if not response.is_success:
                 error = f"HTTP {status}"
@@ -100,16 +99,24 @@ class AlertDispatcher:
         if error is not None and delivery.attempts < self.settings.alert_max_attempts:
             retry_in = self.settings.alert_retry_seconds * 2 ** (delivery.attempts - 1)
         if error is not None:
-            log.warning("low-credit alert %s attempt %s failed: %s",
-                        delivery.id, delivery.attempts, error)
-        await store.record_attempt(self.engine, delivery, status=status,
-                                   error=error, retry_in=retry_in)
+            log.warning(
+                "low-credit alert %s attempt %s failed: %s",
+                delivery.id,
+                delivery.attempts,
+                error,
+            )
+        await store.record_attempt(
+            self.engine, delivery, status=status, error=error, retry_in=retry_in
+        )
 
     def _headers(self, delivery: store.Delivery, body: bytes) -> dict[str, str]:
-        headers = {"content-type": "application/json",
-                   "GemmaChat-Delivery": str(delivery.id)}
+        headers = {
+            "content-type": "application/json",
+            "GemmaChat-Delivery": str(delivery.id),
+        }
         secret = self.settings.low_credit_webhook_secret
         if secret is not None:
             headers[signing.HEADER] = signing.sign(
-                secret.get_secret_value().encode(), int(time.time()), body)
+                secret.get_secret_value().encode(), int(time.time()), body
+            )
         return headers

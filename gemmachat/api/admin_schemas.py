@@ -37,16 +37,17 @@ def _units(value: object, allow_zero: bool) -> int:
 
 
 _NUMBER = {"type": "number", "maximum": int(MAX_CREDITS), "multipleOf": 0.000001}
-Credits = Annotated[int, PlainValidator(_positive),
-                    WithJsonSchema(_NUMBER | {"exclusiveMinimum": 0})]
-CreditsOrZero = Annotated[int, PlainValidator(_not_negative),
-                          WithJsonSchema(_NUMBER | {"minimum": 0})]
-Name = Annotated[StrictStr, StringConstraints(strip_whitespace=True,
-                                              max_length=200)]
-Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True,
-                                              max_length=500)]
-Reason = Annotated[StrictStr, StringConstraints(strip_whitespace=True,
-                                                min_length=1, max_length=500)]
+Credits = Annotated[
+    int, PlainValidator(_positive), WithJsonSchema(_NUMBER | {"exclusiveMinimum": 0})
+]
+CreditsOrZero = Annotated[
+    int, PlainValidator(_not_negative), WithJsonSchema(_NUMBER | {"minimum": 0})
+]
+Name = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=200)]
+Text = Annotated[StrictStr, StringConstraints(strip_whitespace=True, max_length=500)]
+Reason = Annotated[
+    StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+]
 MaxTokens = Annotated[StrictInt, Field(ge=1)]
 
 
@@ -95,8 +96,10 @@ class VoucherCreate(Strict):
 
 
 class RedeemBody(Strict):
-    code: Annotated[StrictStr, StringConstraints(strip_whitespace=True,
-                                                 min_length=1, max_length=200)]
+    code: Annotated[
+        StrictStr,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    ]
 
 
 class PaymentEventBody(BaseModel):

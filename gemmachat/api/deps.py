@@ -8,6 +8,7 @@ through `presented_key`, and every refusal of a user key reads the same.
 import hashlib
 import hmac
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends, Request
 
@@ -51,8 +52,13 @@ async def _usable_account(gateway: Gateway, key: str) -> Account | None:
 
 def context(request: Request, actor: str) -> Context:
     gateway = get_gateway(request)
-    return Context(gateway.engine, gateway.settings, actor, gateway.clock,
-                   getattr(request.state, "request_id", None))
+    return Context(
+        gateway.engine,
+        gateway.settings,
+        actor,
+        gateway.clock,
+        getattr(request.state, "request_id", None),
+    )
 
 
 async def authenticate(request: Request) -> Caller:
@@ -93,6 +99,12 @@ def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode()).digest()
 
 
-async def admin_context(request: Request,
-                        _: None = Depends(authenticate_admin)) -> Context:
+async def admin_context(
+    request: Request, _: Annotated[None, Depends(authenticate_admin)]
+) -> Context:
     return context(request, "admin")
+
+
+CurrentCaller = Annotated[Caller, Depends(authenticate)]
+CurrentGateway = Annotated[Gateway, Depends(get_gateway)]
+AdminContext = Annotated[Context, Depends(admin_context)]

@@ -1,7 +1,6 @@
 """Request and response bodies of GemmaChat's own API."""
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
-from pydantic import field_validator
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 
 class ChatBody(BaseModel):

@@ -24,8 +24,9 @@ Until = Annotated[datetime | None, Query()]
 Format = Annotated[Literal["csv", "json"], Query()]
 
 
-async def page(ctx: Context, where: usage.UsageFilter, cursor: int | None,
-               limit: int) -> dict:
+async def page(
+    ctx: Context, where: usage.UsageFilter, cursor: int | None, limit: int
+) -> dict:
     found = await usage.page(ctx, where, cursor=cursor, limit=limit)
     return page_json(found, usage_json)
 
@@ -39,14 +40,16 @@ def export(ctx: Context, where: usage.UsageFilter, fmt: str) -> StreamingRespons
     rows = usage.export(ctx, where)
     body = _csv(rows) if fmt == "csv" else _json(rows)
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-    return StreamingResponse(body, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="usage.{fmt}"'})
+    return StreamingResponse(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="usage.{fmt}"'},
+    )
 
 
 async def _csv(rows: AsyncIterator[usage.UsageRow]) -> AsyncIterator[str]:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=usage.FIELDS,
-                            lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=usage.FIELDS, lineterminator="\n")
     writer.writeheader()
     async for row in rows:
         writer.writerow(usage_json(row))

@@ -23,8 +23,12 @@ from gemmachat.settings import Settings
 T = TypeVar("T")
 console = Console()
 # Accepted by --expires, --since and --until; a time without zone is UTC.
-TIME_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
-                "%Y-%m-%dT%H:%M:%S%z"]
+TIME_FORMATS = [
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%z",
+]
 
 
 def actor() -> str:
@@ -88,12 +92,18 @@ WRAPPING = {"Label", "Owner", "Note", "detail", "model", "route", "target"}
 
 def table(title: str, columns: list[str], rows: list[list]) -> Table:
     cells = [[str(cell) for cell in row] for row in rows]
-    shown = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False, collapse_padding=True)
+    shown = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for index, column in enumerate(columns):
         widest = max((len(row[index]) for row in cells), default=0)
-        shown.add_column(column, overflow="fold", min_width=(
-            None if column in WRAPPING else widest))
+        shown.add_column(
+            column, overflow="fold", min_width=(None if column in WRAPPING else widest)
+        )
     for row in cells:
         shown.add_row(*row)
     return shown
@@ -101,8 +111,7 @@ def table(title: str, columns: list[str], rows: list[list]) -> Table:
 
 def details(title: str, fields: dict) -> Table:
     """One record, a field per line."""
-    shown = Table(title=title, title_justify="left", box=box.SIMPLE,
-                  show_header=False)
+    shown = Table(title=title, title_justify="left", box=box.SIMPLE, show_header=False)
     shown.add_column(style="bold", no_wrap=True)
     shown.add_column(overflow="fold")
     for name, value in fields.items():

@@ -35,8 +35,16 @@ def _account(row) -> Account:
     if expires is not None and expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)  # SQLite drops the zone
     return Account(
-        row.id, row.key_prefix, row.label, row.source, row.state, row.balance, expires,
-        row.max_tokens, row.low_credit_threshold, row.refill_period,
+        row.id,
+        row.key_prefix,
+        row.label,
+        row.source,
+        row.state,
+        row.balance,
+        expires,
+        row.max_tokens,
+        row.low_credit_threshold,
+        row.refill_period,
         row.refill_applied_period,
     )
 
@@ -121,11 +129,15 @@ async def sync_config_keys(
         config = accounts.c.source == "config"
         await conn.execute(
             update(accounts)
-            .where(config, accounts.c.key_hash.in_(hashes), accounts.c.state == "unlisted")
+            .where(
+                config, accounts.c.key_hash.in_(hashes), accounts.c.state == "unlisted"
+            )
             .values(state="active")
         )
         await conn.execute(
             update(accounts)
-            .where(config, accounts.c.key_hash.not_in(hashes), accounts.c.state == "active")
+            .where(
+                config, accounts.c.key_hash.not_in(hashes), accounts.c.state == "active"
+            )
             .values(state="unlisted")
         )

@@ -2,19 +2,17 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from gemmachat.admin import keys
-from gemmachat.admin.context import Context
 from gemmachat.admin.pages import DEFAULT_LIMIT, MAX_LIMIT
 from gemmachat.admin.refills import Refill
 from gemmachat.api.admin_schemas import KeyCreate, KeyUpdate, RefillBody
 from gemmachat.api.admin_views import NO_STORE, key_json, page_json
-from gemmachat.api.deps import admin_context
+from gemmachat.api.deps import AdminContext as Admin
 
 router = APIRouter(prefix="/admin/keys", tags=["admin"])
-Admin = Annotated[Context, Depends(admin_context)]
 Cursor = Annotated[int | None, Query(ge=1)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
@@ -24,30 +22,38 @@ def _refill(body: RefillBody | None) -> Refill | None:
 
 
 def _with_key(key: str, view: keys.KeyView, status: int = 200) -> JSONResponse:
-    return JSONResponse({"key": key, **key_json(view)}, status_code=status,
-                        headers=NO_STORE)
+    return JSONResponse(
+        {"key": key, **key_json(view)}, status_code=status, headers=NO_STORE
+    )
 
 
 @router.post("", status_code=201)
 async def create_key(body: KeyCreate, ctx: Admin) -> JSONResponse:
     """A new key; the response is the only place its secret ever appears."""
     spec = keys.KeySpec(
-        label=body.label, owner=body.owner, units=body.credits,
-        expires_at=body.expires_at, max_tokens=body.max_tokens,
+        label=body.label,
+        owner=body.owner,
+        units=body.credits,
+        expires_at=body.expires_at,
+        max_tokens=body.max_tokens,
         low_credit_threshold=body.low_credit_threshold,
-        refill=_refill(body.refill))
+        refill=_refill(body.refill),
+    )
     key, view = await keys.create_key(ctx, spec)
     return _with_key(key, view, status=201)
 
 
 @router.get("")
-async def list_keys(ctx: Admin,
-                    state: Literal["active", "expired", "revoked",
-                                   "unlisted"] | None = None,
-                    owner: str | None = None, cursor: Cursor = None,
-                    limit: Limit = DEFAULT_LIMIT) -> dict:
-    page = await keys.list_keys(ctx, state=state, owner=owner, cursor=cursor,
-                                limit=limit)
+async def list_keys(
+    ctx: Admin,
+    state: Literal["active", "expired", "revoked", "unlisted"] | None = None,
+    owner: str | None = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict:
+    page = await keys.list_keys(
+        ctx, state=state, owner=owner, cursor=cursor, limit=limit
+    )
     return page_json(page, key_json)
 
 

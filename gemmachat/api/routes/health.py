@@ -1,16 +1,15 @@
 """GET /health: no key needed, writes nothing."""
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from gemmachat import __version__
-from gemmachat.api.deps import get_gateway
-from gemmachat.gateway import Gateway
+from gemmachat.api.deps import CurrentGateway
 
 router = APIRouter()
 
 
 @router.get("/health")
-async def health(gateway: Gateway = Depends(get_gateway)) -> dict:
+async def health(gateway: CurrentGateway) -> dict:
     backend = gateway.backend
     return {
         "status": "ok" if backend.ready() else "starting",

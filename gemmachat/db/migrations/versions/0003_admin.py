@@ -12,17 +12,16 @@ revision = "0003"
 down_revision = "0002"
 
 
-
 def _account_columns() -> list[sa.Column]:
     return [
         sa.Column("max_tokens", sa.Integer(), nullable=True),
         sa.Column("low_credit_threshold", sa.BigInteger(), nullable=True),
-        sa.Column("alert_armed", sa.Boolean(), server_default=sa.true(),
-                  nullable=False),
+        sa.Column(
+            "alert_armed", sa.Boolean(), server_default=sa.true(), nullable=False
+        ),
         sa.Column("refill_credits", sa.BigInteger(), nullable=True),
         sa.Column("refill_period", sa.String(length=8), nullable=True),
-        sa.Column("refill_applied_period", sa.String(length=10),
-                  nullable=True),
+        sa.Column("refill_applied_period", sa.String(length=10), nullable=True),
     ]
 
 
@@ -31,8 +30,9 @@ def _created_at() -> sa.Column:
 
 
 def _account_id(nullable: bool = False) -> sa.Column:
-    return sa.Column("account_id", sa.Integer(),
-                     sa.ForeignKey("accounts.id"), nullable=nullable)
+    return sa.Column(
+        "account_id", sa.Integer(), sa.ForeignKey("accounts.id"), nullable=nullable
+    )
 
 
 def upgrade() -> None:
@@ -57,8 +57,7 @@ def upgrade() -> None:
     op.create_table(
         "vouchers",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("code_hash", sa.String(length=64), nullable=False,
-                  unique=True),
+        sa.Column("code_hash", sa.String(length=64), nullable=False, unique=True),
         sa.Column("code_prefix", sa.String(length=16), nullable=False),
         sa.Column("credits", sa.BigInteger(), nullable=False),
         sa.Column("max_uses", sa.Integer(), nullable=False),
@@ -70,18 +69,19 @@ def upgrade() -> None:
     op.create_table(
         "voucher_redemptions",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("voucher_id", sa.Integer(), sa.ForeignKey("vouchers.id"),
-                  nullable=False),
+        sa.Column(
+            "voucher_id", sa.Integer(), sa.ForeignKey("vouchers.id"), nullable=False
+        ),
         _account_id(),
         _created_at(),
-        sa.UniqueConstraint("voucher_id", "account_id",
-                            name="uq_redemption_voucher_account"),
+        sa.UniqueConstraint(
+            "voucher_id", "account_id", name="uq_redemption_voucher_account"
+        ),
     )
     op.create_table(
         "payment_events",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("event_id", sa.String(length=200), nullable=False,
-                  unique=True),
+        sa.Column("event_id", sa.String(length=200), nullable=False, unique=True),
         _account_id(),
         sa.Column("credits", sa.BigInteger(), nullable=False),
         _created_at(),
@@ -94,15 +94,15 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True),
-                  nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_status", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         _created_at(),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
     )
-    op.create_index("ix_alert_deliveries_due", "alert_deliveries",
-                    ["state", "next_attempt_at"])
+    op.create_index(
+        "ix_alert_deliveries_due", "alert_deliveries", ["state", "next_attempt_at"]
+    )
 
 
 def downgrade() -> None:
