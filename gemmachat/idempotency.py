@@ -38,19 +38,12 @@ def checked_key(key: str | None) -> str | None:
     if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise InvalidRequest(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters.",
-            param="Idempotency-Key",
-        )
+            param="Idempotency-Key")
     return key
 
 
-async def run_once(
-    engine: AsyncEngine,
-    scope: str,
-    owner: str,
-    key: str,
-    request_hash: str,
-    action: Action,
-) -> tuple[int, dict]:
+async def run_once(engine: AsyncEngine, scope: str, owner: str, key: str,
+                   request_hash: str, action: Action) -> tuple[int, dict]:
     """Run `action` once per key; later calls replay its (status, body)."""
     stored = await _lookup(engine, scope, owner, key)
     if stored is not None:
@@ -58,17 +51,9 @@ async def run_once(
     try:
         async with engine.begin() as conn:
             status, body = await action(conn)
-            await conn.execute(
-                insert(idempotency_keys).values(
-                    scope=scope,
-                    owner=owner,
-                    key=key,
-                    request_hash=request_hash,
-                    status_code=status,
-                    response=json.dumps(body),
-                    created_at=now(),
-                )
-            )
+            await conn.execute(insert(idempotency_keys).values(
+                scope=scope, owner=owner, key=key, request_hash=request_hash,
+                status_code=status, response=json.dumps(body), created_at=now()))
         return status, body
     except IntegrityError:
         stored = await _lookup(engine, scope, owner, key)
@@ -79,10 +64,8 @@ async def run_once(
 
 async def _lookup(engine: AsyncEngine, scope: str, owner: str, key: str):
     query = select(idempotency_keys).where(
-        idempotency_keys.c.scope == scope,
-        idempotency_keys.c.owner == owner,
-        idempotency_keys.c.key == key,
-    )
+        idempotency_keys.c.scope == scope, idempotency_keys.c.owner == owner,
+        idempotency_keys.c.key == key)
     async with engine.connect() as conn:
         return (await conn.execute(query)).first()
 
@@ -91,6 +74,5 @@ def _replay(stored, request_hash: str) -> tuple[int, dict]:
     if stored.request_hash != request_hash:
         raise IdempotencyConflict(
             "This Idempotency-Key was used with a different request.",
-            param="Idempotency-Key",
-        )
+            param="Idempotency-Key")
     return stored.status_code, json.loads(stored.response)

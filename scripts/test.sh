@@ -5,7 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 bash scripts/services.sh
 .venv/bin/ruff check gemmachat tests
-.venv/bin/ruff format --check gemmachat tests
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?

@@ -19,27 +19,15 @@ def envelope(path: str, error: GemmaChatError, request_id: str) -> tuple[int, di
     status = error.status
     if path.startswith("/v1/"):
         status = 400 if status == 422 else status
-        body = {
-            "error": {
-                "message": error.message,
-                "type": error.type,
-                "param": error.param,
-                "code": error.type,
-            }
-        }
+        body = {"error": {"message": error.message, "type": error.type,
+                          "param": error.param, "code": error.type}}
     elif path.startswith("/api/"):
         status = 400 if status == 422 else status
         body = {"error": error.message}
     else:
         extra = {k: _json(v) for k, v in error.extra.items()}
-        body = {
-            "error": {
-                "type": error.type,
-                "message": error.message,
-                "param": error.param,
-                **extra,
-            }
-        }
+        body = {"error": {"type": error.type, "message": error.message,
+                          "param": error.param, **extra}}
     if status >= 500 and error.type == "internal_error":
         _attach_request_id(body, request_id)
     return status, body
@@ -75,9 +63,7 @@ def _validation_error(request: Request, exc: RequestValidationError) -> JSONResp
     elif not location or first.get("type") == "model_attributes_type":
         error = InvalidRequest(
             "The request body must be a JSON object "
-            "(sent with content-type: application/json).",
-            param="body",
-        )
+            "(sent with content-type: application/json).", param="body")
     else:
         param = ".".join(location) or "body"
         message = first.get("msg", "Invalid value")

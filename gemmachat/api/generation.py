@@ -11,13 +11,8 @@ from gemmachat.gateway import Gateway
 from gemmachat.metering import MeteredGeneration
 
 
-def plan(
-    gateway: Gateway,
-    history: list[Message],
-    new: list[Message],
-    max_tokens: int | None,
-    **sampling,
-) -> tuple[GenerationRequest, int]:
+def plan(gateway: Gateway, history: list[Message], new: list[Message],
+         max_tokens: int | None, **sampling) -> tuple[GenerationRequest, int]:
     """The generation request, and the prompt's size in tokens."""
     settings = gateway.settings
     if max_tokens is None:
@@ -25,14 +20,12 @@ def plan(
     if max_tokens > settings.max_tokens_limit:
         raise InvalidRequest(
             f"max_tokens may be at most {settings.max_tokens_limit}.",
-            param="max_tokens",
-        )
+            param="max_tokens")
     for message in new:
         if len(message.content) > settings.max_prompt_chars:
             raise InvalidRequest(
                 f"The prompt is over {settings.max_prompt_chars} characters.",
-                param="prompt",
-            )
+                param="prompt")
     backend = gateway.backend
     window = backend.info.context_window
     messages = fit_context(backend.count_tokens, history, new, window - max_tokens)
@@ -40,9 +33,7 @@ def plan(
     if input_tokens >= window:
         raise ContextTooLong(
             f"The prompt takes {input_tokens} tokens; the model's context "
-            f"window is {window}.",
-            param="prompt",
-        )
+            f"window is {window}.", param="prompt")
     max_tokens = min(max_tokens, window - input_tokens)
     sampling = {k: v for k, v in sampling.items() if v is not None}
     return GenerationRequest(messages, max_tokens, **sampling), input_tokens

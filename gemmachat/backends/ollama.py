@@ -20,15 +20,13 @@ CHARS_PER_TOKEN = 4
 class OllamaBackend:
     name = "ollama"
 
-    def __init__(
-        self, host: str, model: str, context_window: int, timeout: float = 120.0
-    ):
+    def __init__(self, host: str, model: str, context_window: int,
+                 timeout: float = 120.0):
         self.host = host.rstrip("/")
         self.model = model
         self.info = ModelInfo(model, "gemma3", "", "", context_window)
         self._client = httpx.AsyncClient(
-            base_url=self.host, timeout=httpx.Timeout(timeout, connect=5.0)
-        )
+            base_url=self.host, timeout=httpx.Timeout(timeout, connect=5.0))
 
     async def start(self) -> None:
         """Nothing to load here; Ollama loads the model on first use."""
@@ -43,22 +41,16 @@ class OllamaBackend:
         return sum(len(m.content) // CHARS_PER_TOKEN + 4 for m in messages)
 
     def _body(self, request: GenerationRequest) -> dict:
-        options = {
-            "num_predict": request.max_tokens,
-            "temperature": request.temperature,
-            "top_p": request.top_p,
-        }
+        options = {"num_predict": request.max_tokens,
+                   "temperature": request.temperature, "top_p": request.top_p}
         if request.stop:
             options["stop"] = request.stop
         if request.seed is not None:
             options["seed"] = request.seed
         return {
-            "model": self.model,
-            "stream": True,
-            "options": options,
-            "messages": [
-                {"role": m.role, "content": m.content} for m in request.messages
-            ],
+            "model": self.model, "stream": True, "options": options,
+            "messages": [{"role": m.role, "content": m.content}
+                         for m in request.messages],
         }
 
     async def generate(
@@ -80,8 +72,7 @@ class OllamaBackend:
             raise BackendTimeout("The model server did not answer in time.") from error
         except httpx.TransportError as error:
             raise BackendUnavailable(
-                f"The model server at {self.host} is unreachable."
-            ) from error
+                f"The model server at {self.host} is unreachable.") from error
 
 
 async def _raise_for_status(response: httpx.Response, model: str) -> None:
@@ -106,7 +97,6 @@ def _parse_line(line: str) -> str | Finished:
         raise BackendFailed(f"The model server failed: {data['error']}")
     if data.get("done"):
         reason = "length" if data.get("done_reason") == "length" else "stop"
-        return Finished(
-            data.get("prompt_eval_count", 0), data.get("eval_count", 0), reason
-        )
+        return Finished(data.get("prompt_eval_count", 0),
+                        data.get("eval_count", 0), reason)
     return data.get("message", {}).get("content", "")
