@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gemmachat.admin.context import Context, as_utc
-from gemmachat.admin.pages import Page, page_query, to_page
+from gemmachat.admin.pages import Page, page_query, to_page, within
 from gemmachat.db.tables import audit_log
 
 
@@ -77,10 +77,7 @@ async def entries(
         query = query.where(audit_log.c.account_id == key_id)
     if action is not None:
         query = query.where(audit_log.c.action == action)
-    if since is not None:
-        query = query.where(audit_log.c.created_at >= as_utc(since))
-    if until is not None:
-        query = query.where(audit_log.c.created_at < as_utc(until))
+    query = within(query, audit_log.c.created_at, since, until)
     query = page_query(query, audit_log.c.id, cursor, limit, newest_first=True)
     async with ctx.engine.connect() as conn:
         rows = (await conn.execute(query)).all()

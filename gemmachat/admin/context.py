@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gemmachat.errors import InvalidRequest
 from gemmachat.ledger.accounts import now as system_now
 from gemmachat.ledger.money import to_units
 from gemmachat.settings import Settings
@@ -35,6 +36,12 @@ class Context:
 
     def acting_as(self, actor: str) -> "Context":
         return replace(self, actor=actor)
+
+
+def check_future(ctx: Context, moment: datetime | None, param: str) -> None:
+    """Refuse an expiry that has already passed."""
+    if moment is not None and as_utc(moment) <= ctx.now():
+        raise InvalidRequest(f"{param}: must be in the future", param=param)
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -1,26 +1,23 @@
-"""The key lifecycle: create, list, show, update, revoke and rotate.
+"""The key lifecycle: create, update, revoke and rotate.
 
 A plaintext key exists only in the return value of `create_key` and
 `rotate_key`; the database keeps its keyed hash and display prefix."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import update
 
 from gemmachat.admin import audit
-from gemmachat.admin.context import Context, as_utc
+from gemmachat.admin.context import Context, as_utc, check_future
 from gemmachat.admin.credits import rearm_alert
-from gemmachat.admin.pages import Page, page_query, to_page
+from gemmachat.admin.key_views import KeyView, key_row, view_of
 from gemmachat.admin.refills import Refill, rule_columns
 from gemmachat.db.tables import accounts
-from gemmachat.errors import ConfigKey, InvalidRequest, KeyNotFound, KeyRevoked
+from gemmachat.errors import ConfigKey, InvalidRequest, KeyRevoked
 from gemmachat.ledger.accounts import create_account
 from gemmachat.ledger.keys import display_prefix, hash_key, new_key
 from gemmachat.ledger.money import to_credits, to_units
-
-STATES = ("active", "expired", "revoked", "unlisted")
 
 
 @dataclass(frozen=True)
@@ -34,66 +31,14 @@ class KeySpec:
     refill: Refill | None = None
 
 
-@dataclass(frozen=True)
-class KeyView:
-    id: int
-    key_prefix: str
-    label: str
-    owner: str
-    source: str
-    # active, expired, revoked, or unlisted (dropped from API_KEYS)
-    state: str
-    balance: int
-    created_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime | None
-    max_tokens: int | None
-    low_credit_threshold: int | None
-    refill: Refill | None = field(default=None)
-
-
-def _view(row, moment: datetime) -> KeyView:
-    expires = as_utc(row.expires_at)
-    state = row.state
-    if state == "active" and expires is not None and expires <= moment:
-        state = "expired"
-    refill = None
-    if row.refill_period is not None:
-        refill = Refill(row.refill_credits, row.refill_period)
-    return KeyView(
-        row.id,
-        row.key_prefix,
-        row.label,
-        row.owner,
-        row.source,
-        state,
-        row.balance,
-        as_utc(row.created_at),
-        as_utc(row.last_used_at),
-        expires,
-        row.max_tokens,
-        row.low_credit_threshold,
-        refill,
-    )
-
-
 def _check(ctx: Context, expires_at: datetime | None, max_tokens: int | None) -> None:
-    if expires_at is not None and as_utc(expires_at) <= ctx.now():
-        raise InvalidRequest("expires_at: must be in the future", param="expires_at")
+    check_future(ctx, expires_at, "expires_at")
     limit = ctx.settings.max_tokens_limit
     if max_tokens is not None and max_tokens > limit:
         raise InvalidRequest(
             f"max_tokens: must be at most {limit} (MAX_TOKENS_LIMIT)",
             param="max_tokens",
         )
-
-
-async def _row(conn: AsyncConnection, key_id: int):
-    query = select(accounts).where(accounts.c.id == key_id)
-    row = (await conn.execute(query)).first()
-    if row is None:
-        raise KeyNotFound(f"No key with id {key_id}.", param="key_id")
-    return row
 
 
 async def create_key(ctx: Context, spec: KeySpec) -> tuple[str, KeyView]:
@@ -122,7 +67,7 @@ async def create_key(ctx: Context, spec: KeySpec) -> tuple[str, KeyView]:
                 **rule_columns(spec.refill, ctx.now()),
             )
         )
-        view = _view(await _row(conn, key_id), ctx.now())
+        view = view_of(await key_row(conn, key_id), ctx.now())
         await audit.record(
             conn,
             ctx,
@@ -135,57 +80,6 @@ async def create_key(ctx: Context, spec: KeySpec) -> tuple[str, KeyView]:
             owner=spec.owner,
         )
     return key, view
-
-
-async def get_key(ctx: Context, key_id: int) -> KeyView:
-    async with ctx.engine.connect() as conn:
-        return _view(await _row(conn, key_id), ctx.now())
-
-
-def _state_filter(state: str, moment: datetime):
-    if state not in ("active", "expired"):
-        return accounts.c.state == state
-    expires = accounts.c.expires_at
-    live = or_(expires.is_(None), expires > moment)
-    return (accounts.c.state == "active") & (live if state == "active" else ~live)
-
-
-async def list_keys(
-    ctx: Context,
-    *,
-    state: str | None = None,
-    owner: str | None = None,
-    cursor: int | None = None,
-    limit: int = 50,
-) -> Page[KeyView]:
-    """Oldest first."""
-    moment = ctx.now()
-    query = select(accounts)
-    if state is not None:
-        query = query.where(_state_filter(state, moment))
-    if owner is not None:
-        query = query.where(accounts.c.owner == owner)
-    query = page_query(query, accounts.c.id, cursor, limit, newest_first=False)
-    async with ctx.engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return to_page(rows, limit, lambda row: _view(row, moment))
-
-
-async def find_key_id(ctx: Context, ref: str) -> int:
-    """A key by id ("12") or by its display prefix ("gc_AbCdEfG")."""
-    ref = ref.strip()
-    column = accounts.c.id if ref.isdigit() else accounts.c.key_prefix
-    value = int(ref) if ref.isdigit() else ref
-    async with ctx.engine.connect() as conn:
-        ids = (
-            (await conn.execute(select(accounts.c.id).where(column == value)))
-            .scalars()
-            .all()
-        )
-    if len(ids) != 1:
-        problem = "No key" if not ids else "More than one key"
-        raise KeyNotFound(f"{problem} matches {ref!r}.", param="key")
-    return ids[0]
 
 
 UPDATABLE = (
@@ -208,7 +102,7 @@ async def update_key(ctx: Context, key_id: int, changes: dict) -> KeyView:
     if "refill" in changes:
         values |= rule_columns(changes["refill"], ctx.now())
     async with ctx.engine.begin() as conn:
-        row = await _row(conn, key_id)
+        row = await key_row(conn, key_id)
         await conn.execute(
             update(accounts).where(accounts.c.id == key_id).values(**values)
         )
@@ -223,7 +117,7 @@ async def update_key(ctx: Context, key_id: int, changes: dict) -> KeyView:
             after=row.balance,
             **_described(changes),
         )
-        return _view(await _row(conn, key_id), ctx.now())
+        return view_of(await key_row(conn, key_id), ctx.now())
 
 
 def _described(changes: dict) -> dict:
@@ -245,7 +139,7 @@ async def revoke_key(ctx: Context, key_id: int) -> KeyView:
             .where(accounts.c.id == key_id, accounts.c.state != "revoked")
             .values(state="revoked")
         )
-        row = await _row(conn, key_id)
+        row = await key_row(conn, key_id)
         if revoked.rowcount == 1:
             await audit.record(
                 conn,
@@ -256,7 +150,7 @@ async def revoke_key(ctx: Context, key_id: int) -> KeyView:
                 before=row.balance,
                 after=row.balance,
             )
-        return _view(row, ctx.now())
+        return view_of(row, ctx.now())
 
 
 async def rotate_key(ctx: Context, key_id: int) -> tuple[str, KeyView]:
@@ -264,7 +158,7 @@ async def rotate_key(ctx: Context, key_id: int) -> tuple[str, KeyView]:
     stops working with this commit."""
     key = new_key()
     async with ctx.engine.begin() as conn:
-        old = await _row(conn, key_id)
+        old = await key_row(conn, key_id)
         rotated = await conn.execute(
             update(accounts)
             .where(
@@ -275,8 +169,8 @@ async def rotate_key(ctx: Context, key_id: int) -> tuple[str, KeyView]:
             .values(key_hash=hash_key(ctx.secret, key), key_prefix=display_prefix(key))
         )
         if rotated.rowcount != 1:
-            raise _not_rotatable(await _row(conn, key_id))
-        row = await _row(conn, key_id)
+            raise _not_rotatable(await key_row(conn, key_id))
+        row = await key_row(conn, key_id)
         await audit.record(
             conn,
             ctx,
@@ -287,7 +181,7 @@ async def rotate_key(ctx: Context, key_id: int) -> tuple[str, KeyView]:
             after=row.balance,
             old_prefix=old.key_prefix,
         )
-        return key, _view(row, ctx.now())
+        return key, view_of(row, ctx.now())
 
 
 def _not_rotatable(row) -> Exception:

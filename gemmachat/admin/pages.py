@@ -4,9 +4,12 @@ The cursor is the id of the last row served; it stays right while new rows
 arrive, which an offset would not."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from sqlalchemy import Column, Select
+
+from gemmachat.admin.context import as_utc
 
 T = TypeVar("T")
 
@@ -30,6 +33,17 @@ def page_query(
         query = query.where(after)
     order = id_column.desc() if newest_first else id_column.asc()
     return query.order_by(order).limit(limit + 1)
+
+
+def within(
+    query: Select, column: Column, since: datetime | None, until: datetime | None
+) -> Select:
+    """`query` limited to `since` <= column < `until` (either may be None)."""
+    if since is not None:
+        query = query.where(column >= as_utc(since))
+    if until is not None:
+        query = query.where(column < as_utc(until))
+    return query
 
 
 def to_page(rows: list, limit: int, convert) -> Page:

@@ -9,7 +9,7 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gemmachat.admin.context import Context, as_utc
-from gemmachat.admin.pages import Page, page_query, to_page
+from gemmachat.admin.pages import Page, page_query, to_page, within
 from gemmachat.db.tables import accounts, usage
 
 EXPORT_BATCH = 1000
@@ -65,11 +65,7 @@ class DayTotal:
 def _filtered(query, where: UsageFilter):
     if where.key_id is not None:
         query = query.where(usage.c.account_id == where.key_id)
-    if where.since is not None:
-        query = query.where(usage.c.created_at >= as_utc(where.since))
-    if where.until is not None:
-        query = query.where(usage.c.created_at < as_utc(where.until))
-    return query
+    return within(query, usage.c.created_at, where.since, where.until)
 
 
 def _rows_query(where: UsageFilter):

@@ -13,12 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gemmachat.admin import audit
-from gemmachat.admin.context import Context, as_utc
+from gemmachat.admin.context import Context, as_utc, check_future
 from gemmachat.admin.credits import Grant, add_credits
 from gemmachat.admin.pages import Page, page_query, to_page
 from gemmachat.db.tables import voucher_redemptions, vouchers
 from gemmachat.errors import (
-    InvalidRequest,
     VoucherAlreadyRedeemed,
     VoucherExpired,
     VoucherNotFound,
@@ -76,8 +75,7 @@ async def create_vouchers(
     count: int = 1,
 ) -> list[tuple[str, VoucherView]]:
     """`count` new codes; each plaintext code is returned only here."""
-    if expires_at is not None and as_utc(expires_at) <= ctx.now():
-        raise InvalidRequest("expires_at: must be in the future", param="expires_at")
+    check_future(ctx, expires_at, "expires_at")
     created = []
     async with ctx.engine.begin() as conn:
         for _ in range(count):

@@ -60,17 +60,6 @@ class RefillBody(Strict):
     period: Literal["day", "month"]
 
 
-class KeyCreate(Strict):
-    label: Name = ""
-    owner: Name = ""
-    # INITIAL_CREDITS when left out.
-    credits: CreditsOrZero | None = None
-    expires_at: datetime | None = None
-    max_tokens: MaxTokens | None = None
-    low_credit_threshold: CreditsOrZero | None = None
-    refill: RefillBody | None = None
-
-
 class KeyUpdate(Strict):
     """Only the fields sent change; null clears an optional setting."""
 
@@ -80,6 +69,11 @@ class KeyUpdate(Strict):
     max_tokens: MaxTokens | None = None
     low_credit_threshold: CreditsOrZero | None = None
     refill: RefillBody | None = None
+
+
+class KeyCreate(KeyUpdate):
+    # INITIAL_CREDITS when left out.
+    credits: CreditsOrZero | None = None
 
 
 class RechargeBody(Strict):

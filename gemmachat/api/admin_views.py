@@ -5,7 +5,7 @@ from datetime import datetime
 
 from gemmachat.admin.audit import AuditEntry
 from gemmachat.admin.credits import Grant
-from gemmachat.admin.keys import KeyView
+from gemmachat.admin.key_views import KeyView
 from gemmachat.admin.pages import Page
 from gemmachat.admin.usage import DayTotal, UsageRow
 from gemmachat.admin.vouchers import VoucherView

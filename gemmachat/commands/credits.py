@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from gemmachat.admin import credits, keys, refills
+from gemmachat.admin import credits, key_views, refills
 from gemmachat.commands import common
 from gemmachat.commands.common import console
 
@@ -25,7 +25,7 @@ def recharge(
         raise typer.BadParameter("give a reason", param_hint="--reason")
 
     async def work(ctx):
-        key_id = await keys.find_key_id(ctx, key)
+        key_id = await key_views.find_key_id(ctx, key)
         async with ctx.engine.begin() as conn:
             return await credits.recharge(conn, ctx, key_id, units, reason.strip())
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from gemmachat.admin import keys
+from gemmachat.admin import key_views, keys
 from gemmachat.admin.refills import PERIODS, Refill
 from gemmachat.commands import common
 from gemmachat.commands.common import console
@@ -26,13 +26,13 @@ def _refill(text: str | None) -> Refill | None:
     return Refill(common.units(amount, "--refill"), period)
 
 
-def _refill_text(view: keys.KeyView) -> str:
+def _refill_text(view: key_views.KeyView) -> str:
     if view.refill is None:
         return ""
     return f"{common.credits(view.refill.units)}/{view.refill.period}"
 
 
-def _row(view: keys.KeyView) -> list:
+def _row(view: key_views.KeyView) -> list:
     return [
         view.id,
         view.key_prefix,
@@ -48,7 +48,7 @@ def _row(view: keys.KeyView) -> list:
 COLUMNS = ["ID", "Prefix", "Label", "Owner", "State", "Balance", "Created", "Last used"]
 
 
-def _details(title: str, view: keys.KeyView) -> None:
+def _details(title: str, view: key_views.KeyView) -> None:
     console.print(
         common.details(
             title,
@@ -133,12 +133,12 @@ def list_keys(
     ] = None,
 ) -> None:
     """List keys, oldest first."""
-    if state is not None and state not in keys.STATES:
+    if state is not None and state not in key_views.STATES:
         raise typer.BadParameter(
-            f"one of {', '.join(keys.STATES)}", param_hint="--state"
+            f"one of {', '.join(key_views.STATES)}", param_hint="--state"
         )
     page = common.run(
-        lambda ctx: keys.list_keys(
+        lambda ctx: key_views.list_keys(
             ctx, state=state, owner=owner, cursor=cursor, limit=limit
         )
     )
@@ -150,13 +150,13 @@ KeyRef = Annotated[str, typer.Argument(help="Key id or key prefix.")]
 
 
 async def _by_ref(ctx, ref: str, action):
-    return await action(ctx, await keys.find_key_id(ctx, ref))
+    return await action(ctx, await key_views.find_key_id(ctx, ref))
 
 
 @app.command()
 def show(key: KeyRef) -> None:
     """Show one key."""
-    view = common.run(lambda ctx: _by_ref(ctx, key, keys.get_key))
+    view = common.run(lambda ctx: _by_ref(ctx, key, key_views.get_key))
     _details("Key", view)
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from gemmachat.admin import audit, keys, usage
+from gemmachat.admin import audit, key_views, usage
 from gemmachat.api.admin_views import day_json, usage_json
 from gemmachat.commands import common
 from gemmachat.commands.common import console
@@ -31,7 +31,7 @@ class Output(StrEnum):
 
 
 async def _key_id(ctx, ref: str | None) -> int | None:
-    return None if ref is None else await keys.find_key_id(ctx, ref)
+    return None if ref is None else await key_views.find_key_id(ctx, ref)
 
 
 def usage_command(

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from gemmachat.admin import keys
+from gemmachat.admin import key_views, keys
 from gemmachat.admin.pages import DEFAULT_LIMIT, MAX_LIMIT
 from gemmachat.admin.refills import Refill
 from gemmachat.api.admin_schemas import KeyCreate, KeyUpdate, RefillBody
@@ -21,7 +21,7 @@ def _refill(body: RefillBody | None) -> Refill | None:
     return Refill(body.credits, body.period) if body is not None else None
 
 
-def _with_key(key: str, view: keys.KeyView, status: int = 200) -> JSONResponse:
+def _with_key(key: str, view: key_views.KeyView, status: int = 200) -> JSONResponse:
     return JSONResponse(
         {"key": key, **key_json(view)}, status_code=status, headers=NO_STORE
     )
@@ -51,7 +51,7 @@ async def list_keys(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
-    page = await keys.list_keys(
+    page = await key_views.list_keys(
         ctx, state=state, owner=owner, cursor=cursor, limit=limit
     )
     return page_json(page, key_json)
@@ -59,7 +59,7 @@ async def list_keys(
 
 @router.get("/{key_id}")
 async def show_key(key_id: int, ctx: Admin) -> dict:
-    return key_json(await keys.get_key(ctx, key_id))
+    return key_json(await key_views.get_key(ctx, key_id))
 
 
 @router.patch("/{key_id}")
