@@ -106,7 +106,7 @@ class MeteredGeneration:
         )
         threshold = self.gateway.threshold_for(self.account)
         self.charge = Charge(units, remaining, remaining <= threshold)
-        self.gateway.alerts.notice(self.account.id, remaining, threshold)
+        self.gateway.alerts.notice(self.account, remaining, threshold)
 
     def _cost(self) -> int:
         """Finished requests pay in full; interrupted ones pay for the

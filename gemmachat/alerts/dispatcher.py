@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gemmachat.admin import signing
 from gemmachat.alerts import store
+from gemmachat.ledger.accounts import Account
 from gemmachat.ledger.money import to_units
 from gemmachat.settings import Settings
 
@@ -47,12 +48,13 @@ class AlertDispatcher:
         if self._client is not None:
             await self._client.aclose()
 
-    def notice(self, account_id: int, balance: int, threshold: int) -> None:
+    def notice(self, account: Account, balance: int, threshold: int) -> None:
         """Called after a request settled. Costs the request nothing: the
-        check that this is a new crossing runs in the background."""
-        if self._worker is None or balance > threshold:
+        check that this is a new crossing runs in the background, and a key
+        already alerted (as read when the request began) is not checked."""
+        if self._worker is None or not account.alert_armed or balance > threshold:
             return
-        task = asyncio.create_task(self._record_crossing(account_id))
+        task = asyncio.create_task(self._record_crossing(account.id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -24,6 +24,7 @@ class Account:
     low_credit_threshold: int | None = None
     refill_period: str | None = None
     refill_applied_period: str | None = None
+    alert_armed: bool = True
 
 
 def now() -> datetime:
@@ -46,6 +47,7 @@ def _account(row) -> Account:
         row.low_credit_threshold,
         row.refill_period,
         row.refill_applied_period,
+        row.alert_armed,
     )
 
 
