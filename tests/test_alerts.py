@@ -2,6 +2,7 @@
 threshold, again only after a recharge lifts the balance above it and a
 new crossing; retried with backoff, recorded, and off the request path."""
 
+import asyncio
 import json
 
 import pytest
@@ -180,3 +181,13 @@ async def test_no_alert_is_recorded_without_a_webhook_url(start):
     gc = await start_admin(start, initial_credits=6, low_credit_threshold=5)
     assert await _chat(gc) == 5
     assert await _deliveries(gc) == []
+
+
+async def test_requests_crossing_together_fire_one_alert(start):
+    receiver = Receiver()
+    async with serving(receiver) as url:
+        gc = await _start(start, url, initial_credits=6)
+        remaining = await asyncio.gather(*[_chat(gc) for _ in range(6)])
+        assert min(remaining) == 0  # every request ended under the threshold
+        assert len(await _deliveries(gc)) == 1
+        await eventually(lambda: len(receiver.calls) == 1)
