@@ -1,14 +1,21 @@
 """The admin CLI, run as a user runs it, on a real database file: with the
 server down, and next to a running server on the same database."""
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
 import anyio
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from gemmachat.cli import app
 from gemmachat.commands.common import actor
+from gemmachat.db.engine import create_engine
+from gemmachat.db.tables import accounts
 from tests.admin_helpers import start_admin
-from tests.conftest import auth
+from tests.conftest import assert_ledger_matches_balances, auth
 
 
 @pytest.fixture
@@ -29,7 +36,22 @@ def gemmachat(tmp_path, monkeypatch, database_url):
         assert result.exit_code == code, result.output
         return result.output
 
-    return run
+    yield run
+    # What the commands wrote must keep every ledger summing to its balance;
+    # checked on a loop of its own, as the commands themselves run.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _check_ledgers(database_url)).result()
+
+
+async def _check_ledgers(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            keys = (await conn.execute(select(func.count(accounts.c.id)))).scalar()
+        if keys:
+            await assert_ledger_matches_balances(SimpleNamespace(engine=engine))
+    finally:
+        await engine.dispose()
 
 
 def _secret(output: str) -> str:
