@@ -29,7 +29,7 @@ class Refill:
 
 
 def period_key(period: str, moment: datetime) -> str:
-    """ "2030-01-31" for a day, "2030-01" for a month (UTC)."""
+    """The period's name: "2030-01-31" for a day, "2030-01" for a month."""
     day = moment.date().isoformat()
     return day if period == "day" else day[:7]
 
