@@ -19,6 +19,7 @@ from gemmachat.settings import Settings
 log = logging.getLogger("gemmachat.alerts")
 IDLE_POLL_SECONDS = 30.0
 SEND_TIMEOUT_SECONDS = 10.0
+MAX_RETRY_SECONDS = 3600.0
 
 
 class AlertDispatcher:
@@ -97,9 +98,6 @@ class AlertDispatcher:
                 error = f"HTTP {status}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
-        retry_in = None
-        if error is not None and delivery.attempts < self.settings.alert_max_attempts:
-            retry_in = self.settings.alert_retry_seconds * 2 ** (delivery.attempts - 1)
         if error is not None:
             log.warning(
                 "low-credit alert %s attempt %s failed: %s",
@@ -108,8 +106,20 @@ class AlertDispatcher:
                 error,
             )
         await store.record_attempt(
-            self.engine, delivery, status=status, error=error, retry_in=retry_in
+            self.engine,
+            delivery,
+            status=status,
+            error=error,
+            retry_in=self._retry_in(delivery.attempts) if error else None,
         )
+
+    def _retry_in(self, attempts: int) -> float | None:
+        """Seconds to the next attempt, doubling each time; None when the
+        attempts are used up."""
+        if attempts >= self.settings.alert_max_attempts:
+            return None
+        delay = self.settings.alert_retry_seconds * 2 ** (attempts - 1)
+        return min(delay, MAX_RETRY_SECONDS)
 
     def _headers(self, delivery: store.Delivery, body: bytes) -> dict[str, str]:
         headers = {
