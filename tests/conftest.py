@@ -57,11 +57,8 @@ class Running:
 
 
 def make_settings(data_dir, **overrides) -> Settings:
-    values = {
-        "data_dir": data_dir,
-        "server_secret": "test-secret",
-        "api_keys": f"{KEY},{OTHER_KEY}",
-    } | overrides
+    values = {"data_dir": data_dir, "server_secret": "test-secret",
+              "api_keys": f"{KEY},{OTHER_KEY}"} | overrides
     return Settings(_env_file=None, **values)
 
 
@@ -81,8 +78,7 @@ def database_url(request, tmp_path) -> AsyncIterator[str]:
 
 
 BOTH_DATABASES = pytest.mark.parametrize(
-    "database_url", ["sqlite", "postgres"], indirect=True
-)
+    "database_url", ["sqlite", "postgres"], indirect=True)
 ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
 
@@ -100,10 +96,8 @@ async def start(tmp_path, embedded, database_url):
         manager = await stack.enter_async_context(LifespanManager(app))
         transport = httpx.ASGITransport(app=manager.app)
         client = await stack.enter_async_context(
-            httpx.AsyncClient(
-                transport=transport, base_url="http://gemmachat", timeout=120
-            )
-        )
+            httpx.AsyncClient(transport=transport, base_url="http://gemmachat",
+                              timeout=120))
         running = Running(settings, app, client, stack)
         started.append(running)
         return running
@@ -117,11 +111,8 @@ async def start(tmp_path, embedded, database_url):
 
 async def assert_ledger_matches_balances(gateway: Gateway) -> None:
     sums = (
-        select(
-            accounts.c.id,
-            accounts.c.balance,
-            func.coalesce(func.sum(ledger_entries.c.amount), 0).label("total"),
-        )
+        select(accounts.c.id, accounts.c.balance,
+               func.coalesce(func.sum(ledger_entries.c.amount), 0).label("total"))
         .select_from(accounts.outerjoin(ledger_entries))
         .group_by(accounts.c.id, accounts.c.balance)
     )

@@ -17,12 +17,8 @@ async def test_chat_answers_and_charges_one_credit(start):
     assert response.status_code == 200
     body = response.json()
     assert "Paris" in body["answer"]
-    assert body["credits"] == {
-        "charged": 1,
-        "remaining": 19,
-        "low": False,
-        "alert": None,
-    }
+    assert body["credits"] == {"charged": 1, "remaining": 19, "low": False,
+                               "alert": None}
     assert body["usage"]["input_tokens"] > 0
     assert body["usage"]["output_tokens"] > 0
     assert body["finish_reason"] == "stop"
@@ -37,19 +33,15 @@ async def test_chat_answers_and_charges_one_credit(start):
     assert status["low"] is False
 
 
-@pytest.mark.parametrize(
-    "question, expected",
-    [
-        ("What is the capital of Italy?", "Rome"),
-        ("What color is the sky on a clear day?", "blue"),
-        ("Who wrote Romeo and Juliet?", "Shakespeare"),
-    ],
-)
+@pytest.mark.parametrize("question, expected", [
+    ("What is the capital of Italy?", "Rome"),
+    ("What color is the sky on a clear day?", "blue"),
+    ("Who wrote Romeo and Juliet?", "Shakespeare"),
+])
 async def test_chat_answers_simple_questions_sensibly(start, question, expected):
     gc = await start()
     response = await gc.client.post(
-        "/chat", json={"prompt": question, "temperature": 0}, headers=auth()
-    )
+        "/chat", json={"prompt": question, "temperature": 0}, headers=auth())
     assert expected in response.json()["answer"]
 
 
@@ -71,15 +63,10 @@ async def test_chat_without_credits_is_402_and_calls_no_model(start):
     gc = await start(initial_credits=0)
     response = await gc.client.post("/chat", json=FRANCE, headers=auth())
     assert response.status_code == 402
-    assert response.json() == {
-        "error": {
-            "type": "insufficient_credits",
-            "message": "This request needs 1 credits; the key has 0.",
-            "param": None,
-            "required": 1,
-            "remaining": 0,
-        }
-    }
+    assert response.json() == {"error": {
+        "type": "insufficient_credits",
+        "message": "This request needs 1 credits; the key has 0.",
+        "param": None, "required": 1, "remaining": 0}}
     assert "retry-after" not in response.headers
     async with gc.gateway.engine.connect() as conn:
         rows = (await conn.execute(select(func.count()).select_from(usage))).scalar()
@@ -88,44 +75,33 @@ async def test_chat_without_credits_is_402_and_calls_no_model(start):
 
 async def test_session_carries_context_into_the_next_turn(start):
     gc = await start()
-    first = await gc.client.post(
-        "/chat", headers=auth(), json={"prompt": "My name is Alice.", "temperature": 0}
-    )
+    first = await gc.client.post("/chat", headers=auth(), json={
+        "prompt": "My name is Alice.", "temperature": 0})
     session_id = first.json()["session_id"]
-    second = await gc.client.post(
-        "/chat",
-        headers=auth(),
-        json={"prompt": "What is my name?", "session_id": session_id, "temperature": 0},
-    )
+    second = await gc.client.post("/chat", headers=auth(), json={
+        "prompt": "What is my name?", "session_id": session_id,
+        "temperature": 0})
     assert second.status_code == 200
     assert second.json()["session_id"] == session_id
     assert "Alice" in second.json()["answer"]
-    fresh = await gc.client.post(
-        "/chat", headers=auth(), json={"prompt": "What is my name?", "temperature": 0}
-    )
+    fresh = await gc.client.post("/chat", headers=auth(), json={
+        "prompt": "What is my name?", "temperature": 0})
     assert fresh.json()["session_id"] != session_id
-    assert (
-        second.json()["usage"]["input_tokens"] > fresh.json()["usage"]["input_tokens"]
-    )
+    assert (second.json()["usage"]["input_tokens"]
+            > fresh.json()["usage"]["input_tokens"])
 
 
 async def test_session_of_another_key_is_404_and_free(start):
     gc = await start()
     first = await gc.client.post("/chat", json=FRANCE, headers=auth(KEY))
     session_id = first.json()["session_id"]
-    response = await gc.client.post(
-        "/chat",
-        headers=auth(OTHER_KEY),
-        json={"prompt": "What did I ask?", "session_id": session_id},
-    )
+    response = await gc.client.post("/chat", headers=auth(OTHER_KEY), json={
+        "prompt": "What did I ask?", "session_id": session_id})
     assert response.status_code == 404
-    assert response.json() == {
-        "error": {
-            "type": "session_not_found",
-            "message": f"No session {session_id!r} for this key.",
-            "param": "session_id",
-        }
-    }
+    assert response.json() == {"error": {
+        "type": "session_not_found",
+        "message": f"No session {session_id!r} for this key.",
+        "param": "session_id"}}
     status = (await gc.client.get("/status", headers=auth(OTHER_KEY))).json()
     assert status["balance"] == 20
 

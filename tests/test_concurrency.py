@@ -16,10 +16,8 @@ SHORT = {"prompt": "Say hi.", "max_tokens": 2, "temperature": 0}
 
 
 async def _burst(clients, count):
-    calls = [
-        clients[i % len(clients)].post("/chat", json=SHORT, headers=auth())
-        for i in range(count)
-    ]
+    calls = [clients[i % len(clients)].post("/chat", json=SHORT, headers=auth())
+             for i in range(count)]
     return await asyncio.gather(*calls)
 
 

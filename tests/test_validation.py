@@ -34,39 +34,31 @@ def _raw(body) -> bytes:
     return json.dumps(body).encode()
 
 
-@pytest.mark.parametrize(
-    "body, status, param",
-    [case[1:] for case in BAD_BODIES],
-    ids=[case[0] for case in BAD_BODIES],
-)
+@pytest.mark.parametrize("body, status, param",
+                         [case[1:] for case in BAD_BODIES],
+                         ids=[case[0] for case in BAD_BODIES])
 async def test_bad_chat_body_is_refused_free(start, body, status, param):
     gc = await start()
     response = await gc.client.post(
-        "/chat",
-        content=_raw(body),
-        headers=auth() | {"content-type": "application/json"},
-    )
+        "/chat", content=_raw(body),
+        headers=auth() | {"content-type": "application/json"})
     await _assert_refused_free(gc, response, status, param)
 
 
-@pytest.mark.parametrize(
-    "content",
-    [b"not json", b'{"prompt": "hi"', b""],
-    ids=["text", "truncated", "empty"],
-)
+@pytest.mark.parametrize("content", [b"not json", b'{"prompt": "hi"', b""],
+                         ids=["text", "truncated", "empty"])
 async def test_non_json_body_is_refused_free(start, content):
     gc = await start()
     response = await gc.client.post(
-        "/chat", content=content, headers=auth() | {"content-type": "application/json"}
-    )
+        "/chat", content=content,
+        headers=auth() | {"content-type": "application/json"})
     await _assert_refused_free(gc, response, 422, "body")
 
 
 async def test_oversize_body_is_413_free(start):
     gc = await start(max_body_bytes=2048)
     response = await gc.client.post(
-        "/chat", json={"prompt": "x" * 4096}, headers=auth()
-    )
+        "/chat", json={"prompt": "x" * 4096}, headers=auth())
     await _assert_refused_free(gc, response, 413, "body")
     assert response.json()["error"]["type"] == "request_too_large"
 
@@ -86,18 +78,18 @@ async def test_unknown_route_is_404_envelope(start):
     gc = await start()
     response = await gc.client.get("/nowhere", headers=auth())
     assert response.status_code == 404
-    assert response.json() == {
-        "error": {"type": "not_found", "message": "No route /nowhere.", "param": None}
-    }
+    assert response.json() == {"error": {"type": "not_found",
+                                         "message": "No route /nowhere.",
+                                         "param": None}}
 
 
 async def test_wrong_method_uses_the_envelope(start):
     gc = await start()
     response = await gc.client.get("/chat", headers=auth())
     assert response.status_code == 405
-    assert response.json() == {
-        "error": {"type": "http_error", "message": "Method Not Allowed", "param": None}
-    }
+    assert response.json() == {"error": {"type": "http_error",
+                                         "message": "Method Not Allowed",
+                                         "param": None}}
 
 
 async def _assert_refused_free(gc, response, status, param):

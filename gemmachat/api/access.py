@@ -30,10 +30,8 @@ class AccessMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -50,16 +48,9 @@ class AccessMiddleware:
 async def _send_500(path: str, request_id: str, send: Send) -> None:
     code, body = envelope(path, GemmaChatError(GENERIC_500), request_id)
     payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": code,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
+    await send({"type": "http.response.start", "status": code,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode())]})
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -68,13 +59,7 @@ def _log_line(scope: Scope, state: dict, status: int, started: float) -> None:
     log.info(
         "request_id=%s key=%s method=%s route=%s status=%s input_tokens=%s "
         "output_tokens=%s credits=%s latency_ms=%.1f",
-        state["request_id"],
-        state.get("key_prefix", "-"),
-        scope["method"],
-        scope["path"],
-        status,
-        state.get("input_tokens", 0),
-        state.get("output_tokens", 0),
-        state.get("credits", 0),
-        latency_ms,
+        state["request_id"], state.get("key_prefix", "-"), scope["method"],
+        scope["path"], status, state.get("input_tokens", 0),
+        state.get("output_tokens", 0), state.get("credits", 0), latency_ms,
     )

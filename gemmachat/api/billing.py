@@ -8,10 +8,8 @@ from gemmachat.metering import Charge, MeteredGeneration
 
 
 def low_credit_alert(remaining: int) -> str:
-    return (
-        f"Low credits: {as_json_number(remaining)} left on this key. "
-        "Ask an admin to recharge it."
-    )
+    return (f"Low credits: {as_json_number(remaining)} left on this key. "
+            "Ask an admin to recharge it.")
 
 
 def credits_view(charge: Charge) -> Credits:

@@ -31,10 +31,8 @@ class BodyLimitMiddleware:
             more = message.get("more_body", False)
             if len(body) > self.max_bytes:
                 return await self._refuse(scope, send)
-        replay = [
-            {"type": "http.request", "body": bytes(body), "more_body": False},
-            *messages,
-        ]
+        replay = [{"type": "http.request", "body": bytes(body), "more_body": False},
+                  *messages]
 
         async def replay_receive() -> Message:
             return replay.pop(0) if replay else await receive()
@@ -42,18 +40,11 @@ class BodyLimitMiddleware:
         await self.app(scope, replay_receive, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        error = BodyTooLarge(
-            f"The request body is over {self.max_bytes} bytes.", param="body"
-        )
-        status, body = envelope(
-            scope["path"], error, scope.get("state", {}).get("request_id", "")
-        )
+        error = BodyTooLarge(f"The request body is over {self.max_bytes} bytes.",
+                             param="body")
+        status, body = envelope(scope["path"], error,
+                                scope.get("state", {}).get("request_id", ""))
         payload = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": payload})

@@ -36,13 +36,8 @@ def default_model_path(data_dir: Path) -> Path:
 class EmbeddedBackend:
     name = "embedded"
 
-    def __init__(
-        self,
-        model_path: Path,
-        context_window: int,
-        threads: int | None = None,
-        queue_size: int = 64,
-    ):
+    def __init__(self, model_path: Path, context_window: int,
+                 threads: int | None = None, queue_size: int = 64):
         self.model_path = model_path
         self.context_window = context_window
         self.threads = threads or max(1, os.cpu_count() or 1)
@@ -62,10 +57,8 @@ class EmbeddedBackend:
         from llama_cpp import Llama
 
         return Llama(
-            model_path=str(self.model_path),
-            n_ctx=self.context_window,
-            n_threads=self.threads,
-            verbose=False,
+            model_path=str(self.model_path), n_ctx=self.context_window,
+            n_threads=self.threads, verbose=False,
         )
 
     def _describe(self) -> ModelInfo:
@@ -95,12 +88,8 @@ class EmbeddedBackend:
         if not template:
             return few_shot_prompt(messages)
         token = self._llm._model.token_get_text
-        return template_prompt(
-            template,
-            token(self._llm.token_bos()),
-            token(self._llm.token_eos()),
-            messages,
-        )
+        return template_prompt(template, token(self._llm.token_bos()),
+                               token(self._llm.token_eos()), messages)
 
     def tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode(), add_bos=True, special=True)
@@ -118,9 +107,7 @@ class EmbeddedBackend:
             if room < 1:
                 raise ContextTooLong(
                     f"The prompt takes {len(tokens)} tokens; the model's context "
-                    f"window is {self.context_window}.",
-                    param="messages",
-                )
+                    f"window is {self.context_window}.", param="messages")
             max_tokens = min(request.max_tokens, room)
             async for item in self._run(request, prompt, tokens, max_tokens):
                 yield item
@@ -128,9 +115,8 @@ class EmbeddedBackend:
     @contextlib.asynccontextmanager
     async def _queue_slot(self):
         if self._slot.locked() and self._waiting >= self.queue_size:
-            raise BackendBusy(
-                "The model is busy; try again shortly.", headers={"Retry-After": "1"}
-            )
+            raise BackendBusy("The model is busy; try again shortly.",
+                              headers={"Retry-After": "1"})
         self._waiting += 1
         try:
             await self._slot.acquire()
@@ -150,15 +136,8 @@ class EmbeddedBackend:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
         work = loop.run_in_executor(
-            self._executor,
-            self._worker,
-            request,
-            prompt,
-            tokens,
-            max_tokens,
-            cancel,
-            emit,
-        )
+            self._executor, self._worker, request, prompt, tokens, max_tokens,
+            cancel, emit)
         try:
             while (item := await queue.get()) is not _DONE:
                 if isinstance(item, Exception):
@@ -185,9 +164,8 @@ class EmbeddedBackend:
         decoder = StopAwareDecoder(prompt.stops + request.stop)
         vocab = llm._model.vocab
         produced, reason, started = 0, "length", False
-        for token in llm.generate(
-            tokens, temp=request.temperature, top_p=request.top_p, repeat_penalty=1.1
-        ):
+        for token in llm.generate(tokens, temp=request.temperature,
+                                  top_p=request.top_p, repeat_penalty=1.1):
             if cancel.is_set():
                 reason = "cancelled"
                 break

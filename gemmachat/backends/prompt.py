@@ -49,9 +49,8 @@ def few_shot_prompt(messages: list[Message]) -> Prompt:
     return Prompt("".join(lines), FEW_SHOT_STOPS)
 
 
-def template_prompt(
-    template: str, bos: str, eos: str, messages: list[Message]
-) -> Prompt:
+def template_prompt(template: str, bos: str, eos: str,
+                    messages: list[Message]) -> Prompt:
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)

@@ -21,13 +21,9 @@ async def ensure_demo_key(settings: Settings, engine: AsyncEngine) -> str:
     key = new_key()
     async with engine.begin() as conn:
         await create_account(
-            conn,
-            key_hash=hash_key(settings.secret, key),
-            key_prefix=display_prefix(key),
-            source="admin",
-            units=to_units(settings.initial_credits),
-            label="demo",
-        )
+            conn, key_hash=hash_key(settings.secret, key),
+            key_prefix=display_prefix(key), source="admin",
+            units=to_units(settings.initial_credits), label="demo")
     path.touch(mode=0o600)
     path.write_text(key)
     return key

@@ -38,22 +38,12 @@ class UsageRecord:
     latency_ms: int = 0
 
 
-async def _entry(
-    conn: AsyncConnection,
-    account_id: int,
-    kind: str,
-    amount: int,
-    balance_after: int,
-    **fields,
-) -> None:
+async def _entry(conn: AsyncConnection, account_id: int, kind: str, amount: int,
+                 balance_after: int, **fields) -> None:
     await conn.execute(
         insert(ledger_entries).values(
-            account_id=account_id,
-            kind=kind,
-            amount=amount,
-            balance_after=balance_after,
-            created_at=now(),
-            **fields,
+            account_id=account_id, kind=kind, amount=amount,
+            balance_after=balance_after, created_at=now(), **fields,
         )
     )
 
@@ -75,9 +65,8 @@ async def balance(engine: AsyncEngine, account_id: int) -> int:
         return (await conn.execute(query)).scalar_one()
 
 
-async def reserve(
-    engine: AsyncEngine, account_id: int, units: int, request_id: str
-) -> tuple[Reservation, int]:
+async def reserve(engine: AsyncEngine, account_id: int, units: int,
+                  request_id: str) -> tuple[Reservation, int]:
     """Take `units` from the balance or raise InsufficientCredits."""
     reservation = Reservation(str(uuid.uuid4()), account_id, units, request_id)
     async with engine.begin() as conn:
@@ -98,73 +87,50 @@ async def reserve(
             raise InsufficientCredits(to_credits(units), to_credits(current))
         await conn.execute(
             insert(reservations).values(
-                id=reservation.id,
-                account_id=account_id,
-                amount=units,
-                request_id=request_id,
-                created_at=now(),
+                id=reservation.id, account_id=account_id, amount=units,
+                request_id=request_id, created_at=now(),
             )
         )
-        await _entry(
-            conn,
-            account_id,
-            "reserve",
-            -units,
-            remaining,
-            reservation_id=reservation.id,
-            request_id=request_id,
-        )
+        await _entry(conn, account_id, "reserve", -units, remaining,
+                     reservation_id=reservation.id, request_id=request_id)
     return reservation, remaining
 
 
-async def settle(
-    engine: AsyncEngine, reservation: Reservation, charge: int, record: UsageRecord
-) -> int:
+async def settle(engine: AsyncEngine, reservation: Reservation, charge: int,
+                 record: UsageRecord) -> int:
     """Close the reservation: charge `charge` units of it (0 refunds it
     all), release the rest, and store the usage row. Returns the balance."""
     charge = min(charge, reservation.amount)
     async with engine.begin() as conn:
         closed = await conn.execute(
             update(reservations)
-            .where(
-                reservations.c.id == reservation.id, reservations.c.closed_at.is_(None)
-            )
+            .where(reservations.c.id == reservation.id,
+                   reservations.c.closed_at.is_(None))
             .values(closed_at=now())
         )
         if closed.rowcount == 1:
             refund = reservation.amount - charge
             after = await _add(conn, reservation.account_id, refund)
-            refs = {
-                "reservation_id": reservation.id,
-                "request_id": reservation.request_id,
-            }
-            await _entry(
-                conn,
-                reservation.account_id,
-                "release",
-                reservation.amount,
-                after - refund + reservation.amount,
-                **refs,
-            )
+            refs = {"reservation_id": reservation.id,
+                    "request_id": reservation.request_id}
+            await _entry(conn, reservation.account_id, "release",
+                         reservation.amount, after - refund + reservation.amount,
+                         **refs)
             if charge:
-                await _entry(
-                    conn, reservation.account_id, "charge", -charge, after, **refs
-                )
+                await _entry(conn, reservation.account_id, "charge", -charge,
+                             after, **refs)
         else:
             # The sweeper already gave the credits back; charge nothing twice.
             charge = 0
             after = await _balance_in(conn, reservation.account_id)
         await conn.execute(
-            update(accounts)
-            .where(accounts.c.id == reservation.account_id)
+            update(accounts).where(accounts.c.id == reservation.account_id)
             .values(last_used_at=now())
         )
         await conn.execute(
             insert(usage).values(
-                account_id=reservation.account_id,
-                credits=charge,
-                created_at=now(),
-                **record.__dict__,
+                account_id=reservation.account_id, credits=charge,
+                created_at=now(), **record.__dict__,
             )
         )
     return after
@@ -175,18 +141,13 @@ async def _balance_in(conn: AsyncConnection, account_id: int) -> int:
     return (await conn.execute(query)).scalar_one()
 
 
-async def grant(
-    conn: AsyncConnection,
-    account_id: int,
-    units: int,
-    kind: str,
-    note: str = "",
-    request_id: str | None = None,
-) -> int:
+async def grant(conn: AsyncConnection, account_id: int, units: int, kind: str,
+                note: str = "", request_id: str | None = None) -> int:
     """Add credits (or remove them, with negative units) in the caller's
     transaction; returns the new balance."""
     after = await _add(conn, account_id, units)
-    await _entry(conn, account_id, kind, units, after, note=note, request_id=request_id)
+    await _entry(conn, account_id, kind, units, after, note=note,
+                 request_id=request_id)
     return after
 
 
@@ -208,14 +169,8 @@ async def sweep_stale_reservations(engine: AsyncEngine, ttl_seconds: int) -> int
             )
             if closed.rowcount != 1:
                 continue
-            await grant(
-                conn,
-                row.account_id,
-                row.amount,
-                "release",
-                note="stale reservation",
-                request_id=row.request_id,
-            )
+            await grant(conn, row.account_id, row.amount, "release",
+                        note="stale reservation", request_id=row.request_id)
             released += 1
     return released
 

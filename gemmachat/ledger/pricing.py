@@ -30,10 +30,8 @@ class Pricing:
         """Units for a request that read and wrote this many tokens."""
         if self.per_request:
             return self.request_units
-        raw = (
-            input_tokens * self.input_units_per_1k
-            + output_tokens * self.output_units_per_1k
-        )
+        raw = (input_tokens * self.input_units_per_1k
+               + output_tokens * self.output_units_per_1k)
         return _ceil_div(raw, 1000)
 
     def most(self, input_tokens: int, max_tokens: int) -> int:
