@@ -1,15 +1,16 @@
 """GET /health: no key needed, writes nothing."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from gemmachat import __version__
-from gemmachat.api.deps import CurrentGateway
+from gemmachat.api.deps import get_gateway
+from gemmachat.gateway import Gateway
 
 router = APIRouter()
 
 
 @router.get("/health")
-async def health(gateway: CurrentGateway) -> dict:
+async def health(gateway: Gateway = Depends(get_gateway)) -> dict:
     backend = gateway.backend
     return {
         "status": "ok" if backend.ready() else "starting",

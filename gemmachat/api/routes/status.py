@@ -1,12 +1,13 @@
 """GET /status: the key's balance and what it has used."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
 from gemmachat.api.billing import low_credit_alert
-from gemmachat.api.deps import CurrentCaller, CurrentGateway
+from gemmachat.api.deps import Caller, authenticate, get_gateway
 from gemmachat.api.schemas import Status
 from gemmachat.db.tables import usage
+from gemmachat.gateway import Gateway
 from gemmachat.ledger import ledger
 from gemmachat.ledger.money import as_json_number
 
@@ -14,12 +15,12 @@ router = APIRouter()
 
 
 @router.get("/status", response_model=Status)
-async def status(caller: CurrentCaller, gateway: CurrentGateway) -> Status:
+async def status(caller: Caller = Depends(authenticate),
+                 gateway: Gateway = Depends(get_gateway)) -> Status:
     account = caller.account
     balance = await ledger.balance(gateway.engine, account.id)
-    query = select(func.coalesce(func.sum(usage.c.credits), 0), func.count()).where(
-        usage.c.account_id == account.id
-    )
+    query = select(func.coalesce(func.sum(usage.c.credits), 0),
+                   func.count()).where(usage.c.account_id == account.id)
     async with gateway.engine.connect() as conn:
         used, requests = (await conn.execute(query)).one()
     threshold = gateway.threshold_for(account)
