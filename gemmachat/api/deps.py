@@ -61,19 +61,6 @@ def context(request: Request, actor: str) -> Context:
     )
 
 
-async def authenticate(request: Request) -> Caller:
-    key = presented_key(request)
-    if key is None:
-        raise Unauthorized(INVALID_KEY)
-    account = await _usable_account(get_gateway(request), key)
-    if account is None:
-        raise Unauthorized(INVALID_KEY)
-    request.state.key_prefix = account.key_prefix
-    # A key with an allowance gets this period's refill on first use.
-    await refills.apply_if_due(context(request, "refill"), account)
-    return Caller(account)
-
-
 async def authenticate_admin(request: Request) -> None:
     """ADMIN_API_KEY, compared in constant time. A user key is recognised
     (403, so its holder knows the key works but lacks the right); anything
@@ -105,6 +92,21 @@ async def admin_context(
     return context(request, "admin")
 
 
+AdminContext = Annotated[Context, Depends(admin_context)]
+
+
+async def authenticate(request: Request) -> Caller:
+    key = presented_key(request)
+    if key is None:
+        raise Unauthorized(INVALID_KEY)
+    account = await _usable_account(get_gateway(request), key)
+    if account is None:
+        raise Unauthorized(INVALID_KEY)
+    request.state.key_prefix = account.key_prefix
+    # A key with an allowance gets this period's refill on first use.
+    await refills.apply_if_due(context(request, "refill"), account)
+    return Caller(account)
+
+
 CurrentCaller = Annotated[Caller, Depends(authenticate)]
 CurrentGateway = Annotated[Gateway, Depends(get_gateway)]
-AdminContext = Annotated[Context, Depends(admin_context)]
