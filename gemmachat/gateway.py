@@ -1,7 +1,7 @@
 """What every request handler needs, built once at start-up."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,21 +21,19 @@ class Gateway:
     backend: Backend
     pricing: Pricing
     secret: bytes
-    alerts: AlertDispatcher
     # What time it is for expiry and allowance periods; tests move it.
     clock: Callable[[], datetime] = now
+    alerts: AlertDispatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.alerts = AlertDispatcher(self.engine, self.settings)
 
     @classmethod
     def assemble(
         cls, settings: Settings, engine: AsyncEngine, backend: Backend
     ) -> "Gateway":
         return cls(
-            settings,
-            engine,
-            backend,
-            Pricing.from_settings(settings),
-            settings.secret,
-            AlertDispatcher(engine, settings),
+            settings, engine, backend, Pricing.from_settings(settings), settings.secret
         )
 
     @property
