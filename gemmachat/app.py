@@ -12,7 +12,22 @@ from gemmachat.api import errors
 from gemmachat.api.access import AccessMiddleware
 from gemmachat.api.body_limit import BodyLimitMiddleware
 from gemmachat.api.json_body import AssumeJsonMiddleware
-from gemmachat.api.routes import chat, health, ollama, openai, quote, status
+from gemmachat.api.routes import (
+    admin_audit,
+    admin_credits,
+    admin_keys,
+    admin_usage,
+    admin_vouchers,
+    chat,
+    health,
+    ollama,
+    openai,
+    quote,
+    status,
+    usage,
+    vouchers,
+    webhooks,
+)
 from gemmachat.backends.base import Backend
 from gemmachat.backends.factory import build_backend
 from gemmachat.db.engine import create_engine
@@ -39,10 +54,12 @@ def create_app(
         gateway = await _start(settings, backend)
         app.state.gateway = gateway
         sweeper = asyncio.create_task(_sweep_forever(gateway))
+        await gateway.alerts.start()
         try:
             yield
         finally:
             sweeper.cancel()
+            await gateway.alerts.stop()
             if backend is None:
                 await gateway.backend.close()
             await gateway.engine.dispose()
@@ -50,6 +67,10 @@ def create_app(
     app = FastAPI(title="GemmaChat", version=__version__, lifespan=lifespan)
     errors.install(app)
     for module in (chat, status, health, quote, openai, ollama):
+        app.include_router(module.router)
+    for module in (usage, vouchers, webhooks, admin_keys, admin_credits):
+        app.include_router(module.router)
+    for module in (admin_vouchers, admin_usage, admin_audit):
         app.include_router(module.router)
     app.add_middleware(AssumeJsonMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

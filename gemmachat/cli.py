@@ -6,6 +6,7 @@ import logging
 import typer
 from rich.console import Console
 
+from gemmachat.commands import credits, keys, reports, vouchers
 from gemmachat.db.engine import create_engine
 from gemmachat.db.migrate import upgrade
 from gemmachat.ledger.demo import ensure_demo_key
@@ -54,6 +55,14 @@ def migrate() -> None:
     """Apply database migrations."""
     upgrade(Settings().resolved_database_url)
     console.print("Database is up to date.")
+
+
+# Admin commands: they work on the database directly, server up or down.
+app.add_typer(keys.app, name="keys")
+app.add_typer(credits.app, name="credits")
+app.add_typer(vouchers.app, name="vouchers")
+app.command("usage")(reports.usage_command)
+app.command("audit")(reports.audit_command)
 
 
 async def _demo_key(settings: Settings) -> str:

@@ -102,3 +102,45 @@ class BackendTimeout(GemmaChatError):
 class BackendFailed(GemmaChatError):
     status = 502
     type = "backend_error"
+
+
+class InvalidSignature(Unauthorized):
+    type = "invalid_signature"
+
+
+class StaleSignature(InvalidSignature):
+    type = "stale_timestamp"
+
+
+class KeyNotFound(NotFound):
+    type = "key_not_found"
+
+
+class KeyRevoked(Conflict):
+    type = "key_revoked"
+
+
+class ConfigKey(Conflict):
+    """Keys listed in API_KEYS are managed by that setting, not by admins."""
+
+    type = "config_key"
+
+
+class VoucherNotFound(NotFound):
+    type = "voucher_not_found"
+
+
+class VoucherUsedUp(Conflict):
+    type = "voucher_used_up"
+
+
+class VoucherExpired(Conflict):
+    type = "voucher_expired"
+
+
+class VoucherAlreadyRedeemed(Conflict):
+    type = "voucher_already_redeemed"
+
+
+class DuplicateEvent(Conflict):
+    type = "duplicate_event"

@@ -83,6 +83,11 @@ class MeteredGeneration:
         Under per-token pricing a balance that cannot pay for `max_tokens`
         lowers it instead, as long as the prompt and one token are covered.
         """
+        cap = self.account.max_tokens
+        if cap is not None and self.request.max_tokens > cap:
+            # The key's own limit, set by an admin: longer answers stop at
+            # `cap` tokens (finish_reason "length") and cost no more.
+            self.request = dataclasses.replace(self.request, max_tokens=cap)
         try:
             await self._reserve()
         except InsufficientCredits as refused:
@@ -171,9 +176,9 @@ class MeteredGeneration:
         remaining = await ledger.settle(
             self.gateway.engine, self._reservation, units, self.record
         )
-        self.charge = Charge(
-            units, remaining, remaining <= self.gateway.low_credit_units
-        )
+        threshold = self.gateway.threshold_for(self.account)
+        self.charge = Charge(units, remaining, remaining <= threshold)
+        self.gateway.alerts.notice(self.account, remaining, threshold)
 
     def _cost(self) -> int:
         """Finished requests pay in full; interrupted ones pay for the work

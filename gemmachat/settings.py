@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     server_secret: SecretStr | None = None
 
     low_credit_threshold: Decimal = Field(Decimal(5), ge=0)
+    # Where to POST when a key's balance crosses below its threshold; the
+    # optional secret signs each delivery like payment webhooks are signed.
+    low_credit_webhook_url: str | None = None
+    low_credit_webhook_secret: SecretStr | None = None
+    alert_max_attempts: int = Field(6, ge=1)
+    # The first retry waits this long; each later one waits twice as long.
+    alert_retry_seconds: float = Field(2.0, gt=0)
+
+    # Payment provider top-ups: events are signed with this secret, and a
+    # signature older (or newer) than the tolerance is refused as a replay.
+    payment_webhook_secret: SecretStr | None = None
+    payment_webhook_tolerance_seconds: int = Field(300, ge=1)
     request_cost: Decimal = Field(Decimal(1), ge=0)
     pricing: Literal["per_request", "per_token"] = "per_request"
     input_credits_per_1k_tokens: Decimal = Field(Decimal(0), ge=0)
@@ -110,4 +122,7 @@ class Settings(BaseSettings):
         admin = self.admin_api_key.get_secret_value() if self.admin_api_key else ""
         if admin and admin in PLACEHOLDER_SECRETS:
             raise ValueError("ADMIN_API_KEY is a placeholder; set a real one")
+        payments = self.payment_webhook_secret
+        if payments and payments.get_secret_value() in PLACEHOLDER_SECRETS:
+            raise ValueError("PAYMENT_WEBHOOK_SECRET is a placeholder; set a real one")
         _ = self.secret

@@ -89,7 +89,9 @@ PRICEY = {
 async def test_balance_too_low_for_max_tokens_lowers_it(start):
     gc = await start(**PRICEY | {"initial_credits": 4})
     response = await gc.client.post(
-        "/chat", headers=auth(), json={"prompt": LONG_PROMPT, "max_tokens": 200}
+        "/chat",
+        headers=auth(),
+        json={"prompt": LONG_PROMPT, "max_tokens": 200, "temperature": 0},
     )
     assert response.status_code == 200
     body = response.json()

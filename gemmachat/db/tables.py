@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData()
@@ -32,6 +34,19 @@ accounts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_used_at", DateTime(timezone=True)),
     Column("expires_at", DateTime(timezone=True)),
+    # Limits an admin may set: the most output tokens one request may ask
+    # for, and the balance at or under which the key counts as low.
+    Column("max_tokens", Integer),
+    Column("low_credit_threshold", BigInteger),
+    # True until a low-credit alert fires; a grant lifting the balance back
+    # above the threshold sets it again, so one crossing fires one alert.
+    Column("alert_armed", Boolean, nullable=False, server_default=true()),
+    # Allowance: each `refill_period` ("day" or "month", UTC) the balance is
+    # topped up to `refill_credits`. `refill_applied_period` names the last
+    # period served ("2030-01-31" or "2030-01"), so each applies once.
+    Column("refill_credits", BigInteger),
+    Column("refill_period", String(8)),
+    Column("refill_applied_period", String(10)),
 )
 
 ledger_entries = Table(
@@ -114,4 +129,83 @@ idempotency_keys = Table(
     Column("response", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("scope", "owner", "key", name="uq_idempotency_scope_owner_key"),
+)
+
+# Who did what to which key, with the balance before and after.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # "admin" (the admin API key), "cli:<user>", "key:<prefix>" (a key
+    # holder redeeming a voucher), "payments" or "refill"
+    Column("actor", String(64), nullable=False),
+    # key.create, key.update, key.revoke, key.rotate, credits.recharge,
+    # credits.refill, voucher.create, voucher.redeem, payment.grant
+    Column("action", String(32), nullable=False),
+    Column("account_id", ForeignKey("accounts.id")),
+    Column("target", String(64), nullable=False, default=""),
+    Column("balance_before", BigInteger),
+    Column("balance_after", BigInteger),
+    Column("detail", Text, nullable=False, default="{}"),
+    Column("request_id", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_audit_log_account", "account_id", "id"),
+)
+
+# Credit packs. Codes are bearer secrets like keys: only a keyed hash and a
+# display prefix are stored.
+vouchers = Table(
+    "vouchers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("code_prefix", String(16), nullable=False),
+    Column("credits", BigInteger, nullable=False),
+    Column("max_uses", Integer, nullable=False),
+    Column("uses", Integer, nullable=False, default=0),
+    Column("note", String(500), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True)),
+)
+
+# One row per redemption; a key redeems a given code at most once.
+voucher_redemptions = Table(
+    "voucher_redemptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("voucher_id", ForeignKey("vouchers.id"), nullable=False),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("voucher_id", "account_id", name="uq_redemption_voucher_account"),
+)
+
+# Payment provider events already applied: the unique event id is what
+# makes a replayed event change nothing.
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(200), nullable=False, unique=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("credits", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Low-credit alerts to deliver to LOW_CREDIT_WEBHOOK_URL, with their retries.
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", ForeignKey("accounts.id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("payload", Text, nullable=False),
+    # pending, delivered, or failed (out of attempts)
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_status", Integer),
+    Column("last_error", String(500)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    Index("ix_alert_deliveries_due", "state", "next_attempt_at"),
 )

@@ -20,6 +20,11 @@ class Account:
     state: str
     balance: int
     expires_at: datetime | None
+    max_tokens: int | None = None
+    low_credit_threshold: int | None = None
+    refill_period: str | None = None
+    refill_applied_period: str | None = None
+    alert_armed: bool = True
 
 
 def now() -> datetime:
@@ -31,7 +36,18 @@ def _account(row) -> Account:
     if expires is not None and expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)  # SQLite drops the zone
     return Account(
-        row.id, row.key_prefix, row.label, row.source, row.state, row.balance, expires
+        row.id,
+        row.key_prefix,
+        row.label,
+        row.source,
+        row.state,
+        row.balance,
+        expires,
+        row.max_tokens,
+        row.low_credit_threshold,
+        row.refill_period,
+        row.refill_applied_period,
+        row.alert_armed,
     )
 
 

@@ -24,7 +24,8 @@ async def status(caller: CurrentCaller, gateway: CurrentGateway) -> Status:
     )
     async with gateway.engine.connect() as conn:
         used, requests = (await conn.execute(query)).one()
-    low = balance <= gateway.low_credit_units
+    threshold = gateway.threshold_for(account)
+    low = balance <= threshold
     return Status(
         key_prefix=account.key_prefix,
         balance=as_json_number(balance),
@@ -32,5 +33,5 @@ async def status(caller: CurrentCaller, gateway: CurrentGateway) -> Status:
         requests=requests,
         low=low,
         alert=low_credit_alert(balance) if low else None,
-        low_credit_threshold=as_json_number(gateway.low_credit_units),
+        low_credit_threshold=as_json_number(threshold),
     )
