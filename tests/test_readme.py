@@ -10,6 +10,7 @@ from tests.conftest import KEY
 from tests.live import live_server
 
 README = Path(__file__).parent.parent / "README.md"
+ADMIN = "gc_admin_readme_000000000000000000"
 
 
 def curl_commands() -> list[str]:
@@ -23,13 +24,24 @@ def curl_commands() -> list[str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, model_path):
     folder = tmp_path_factory.mktemp("readme")
-    with live_server(folder, model_path, api_keys=KEY, initial_credits=100) as url:
+    with live_server(
+        folder, model_path, api_keys=KEY, initial_credits=100, admin_api_key=ADMIN
+    ) as url:
         yield url
 
 
 def test_readme_has_curl_examples_for_every_surface():
     commands = " ".join(curl_commands())
-    for route in ("/chat", "/status", "/v1/chat/completions", "/api/chat", "/quote"):
+    routes = (
+        "/chat",
+        "/status",
+        "/v1/chat/completions",
+        "/api/chat",
+        "/quote",
+        "/admin/keys",
+        "/usage",
+    )
+    for route in routes:
         assert f"localhost:8000{route}" in commands
 
 
@@ -37,7 +49,11 @@ def test_readme_has_curl_examples_for_every_surface():
 def test_readme_curl_example_works(server, command):
     command = command.replace("<demo key>", KEY).replace("localhost:8000", server[7:])
     result = subprocess.run(
-        ["bash", "-c", f"export KEY={KEY}; {command} --fail-with-body"],
+        [
+            "bash",
+            "-c",
+            f"export KEY={KEY} ADMIN_KEY={ADMIN}; {command} --fail-with-body",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
