@@ -35,6 +35,14 @@ async def test_restart_keeps_balances_and_drops_unlisted_keys(start):
     assert back.json()["balance"] == 19
 
 
+def _wait_for_reservation(url: str) -> None:
+    """Until the request's credit is reserved: it is then generating."""
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{url}/status", headers=auth()).json()["balance"] != 19:
+        assert time.monotonic() < deadline, "the request never started"
+        time.sleep(0.02)
+
+
 def test_crash_mid_request_loses_no_credit(tmp_path, model_path):
     port = free_port()
     server, url = start_server(tmp_path, model_path, port, api_keys=KEY)
@@ -47,7 +55,7 @@ def test_crash_mid_request_loses_no_credit(tmp_path, model_path):
                     f"{url}/chat",
                     headers=auth(),
                     timeout=30,
-                    json={"prompt": LONG_PROMPT, "max_tokens": 300},
+                    json={"prompt": LONG_PROMPT, "max_tokens": 300, "temperature": 0},
                 )
             )
         except httpx.TransportError as error:
@@ -55,7 +63,7 @@ def test_crash_mid_request_loses_no_credit(tmp_path, model_path):
 
     asking = threading.Thread(target=ask)
     asking.start()
-    time.sleep(1.0)  # the request is now generating, its credit reserved
+    _wait_for_reservation(url)
     server.send_signal(signal.SIGKILL)
     server.wait(timeout=10)
     asking.join()

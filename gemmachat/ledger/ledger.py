@@ -8,7 +8,7 @@ replicas from spending the same credit twice.
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -58,12 +58,13 @@ async def _entry(
     )
 
 
-async def _add(conn: AsyncConnection, account_id: int, units: int) -> int:
+async def _add(conn: AsyncConnection, account_id: int, units: int, **also) -> int:
+    """Add `units` to the balance (and set the columns in `also`)."""
     return (
         await conn.execute(
             update(accounts)
             .where(accounts.c.id == account_id)
-            .values(balance=accounts.c.balance + units)
+            .values(balance=accounts.c.balance + units, **also)
             .returning(accounts.c.balance)
         )
     ).scalar_one()
@@ -121,58 +122,56 @@ async def settle(
     engine: AsyncEngine, reservation: Reservation, charge: int, record: UsageRecord
 ) -> int:
     """Close the reservation: charge `charge` units of it (0 refunds it
-    all), release the rest, and store the usage row. Returns the balance."""
+    all), release the rest, and store the usage row. Returns the balance.
+
+    Four statements in one transaction: this runs once per request."""
     charge = min(charge, reservation.amount)
+    account_id, at = reservation.account_id, now()
     async with engine.begin() as conn:
         closed = await conn.execute(
             update(reservations)
             .where(
                 reservations.c.id == reservation.id, reservations.c.closed_at.is_(None)
             )
-            .values(closed_at=now())
+            .values(closed_at=at)
         )
+        if closed.rowcount != 1:
+            charge = 0  # the sweeper already gave the credits back
+        refund = reservation.amount - charge if closed.rowcount == 1 else 0
+        after = await _add(conn, account_id, refund, last_used_at=at)
         if closed.rowcount == 1:
-            refund = reservation.amount - charge
-            after = await _add(conn, reservation.account_id, refund)
-            refs = {
-                "reservation_id": reservation.id,
-                "request_id": reservation.request_id,
-            }
-            await _entry(
-                conn,
-                reservation.account_id,
-                "release",
-                reservation.amount,
-                after - refund + reservation.amount,
-                **refs,
+            await conn.execute(
+                insert(ledger_entries), _settlement_rows(reservation, charge, after, at)
             )
-            if charge:
-                await _entry(
-                    conn, reservation.account_id, "charge", -charge, after, **refs
-                )
-        else:
-            # The sweeper already gave the credits back; charge nothing twice.
-            charge = 0
-            after = await _balance_in(conn, reservation.account_id)
-        await conn.execute(
-            update(accounts)
-            .where(accounts.c.id == reservation.account_id)
-            .values(last_used_at=now())
-        )
         await conn.execute(
             insert(usage).values(
-                account_id=reservation.account_id,
-                credits=charge,
-                created_at=now(),
-                **record.__dict__,
+                account_id=account_id, credits=charge, created_at=at, **record.__dict__
             )
         )
     return after
 
 
-async def _balance_in(conn: AsyncConnection, account_id: int) -> int:
-    query = select(accounts.c.balance).where(accounts.c.id == account_id)
-    return (await conn.execute(query)).scalar_one()
+def _settlement_rows(
+    reservation: Reservation, charge: int, after: int, at: datetime
+) -> list[dict]:
+    """The release of the whole reservation, then the charge taken from it."""
+    refs = {
+        "account_id": reservation.account_id,
+        "reservation_id": reservation.id,
+        "request_id": reservation.request_id,
+        "note": "",
+        "created_at": at,
+    }
+    released = after + charge
+    rows = [
+        refs
+        | {"kind": "release", "amount": reservation.amount, "balance_after": released}
+    ]
+    if charge:
+        rows.append(
+            refs | {"kind": "charge", "amount": -charge, "balance_after": after}
+        )
+    return rows
 
 
 async def grant(
