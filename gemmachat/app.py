@@ -7,7 +7,7 @@ import logging
 import anyio
 from fastapi import FastAPI
 
-from gemmachat import __version__
+from gemmachat import __version__, rate_limits
 from gemmachat.api import errors
 from gemmachat.api.access import AccessMiddleware
 from gemmachat.api.body_limit import BodyLimitMiddleware
@@ -103,4 +103,7 @@ async def _sweep_forever(gateway: Gateway) -> None:
         released = await ledger.sweep_stale_reservations(gateway.engine, ttl)
         if released:
             log.warning("released %d stale reservations", released)
+        # Past rate-limit windows are never read again; without this the
+        # table would keep a row per limited key and minute for good.
+        await rate_limits.forget_old_windows(gateway.engine, gateway.clock())
         await asyncio.sleep(SWEEP_EVERY_SECONDS)

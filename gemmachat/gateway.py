@@ -21,7 +21,8 @@ class Gateway:
     backend: Backend
     pricing: Pricing
     secret: bytes
-    # What time it is for expiry and allowance periods; tests move it.
+    # What time it is for expiry, allowance periods and rate-limit windows;
+    # tests move it.
     clock: Callable[[], datetime] = now
     alerts: AlertDispatcher = field(init=False)
 
@@ -45,3 +46,9 @@ class Gateway:
         if account.low_credit_threshold is not None:
             return account.low_credit_threshold
         return self.low_credit_units
+
+    def requests_per_minute(self, account: Account) -> int | None:
+        """`account`'s rate limit; None: unlimited."""
+        if account.requests_per_minute is not None:
+            return account.requests_per_minute
+        return self.settings.default_requests_per_minute

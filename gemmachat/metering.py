@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import anyio
 
+from gemmachat import rate_limits
 from gemmachat.backends.base import Finished, GenerationRequest
 from gemmachat.errors import GemmaChatError, InsufficientCredits
 from gemmachat.gateway import Gateway
@@ -75,14 +76,18 @@ class MeteredGeneration:
         self.disconnected = False
         self._pieces = 0
         self._reservation: Reservation | None = None
+        # The key's rate-limit window once admitted; None for unlimited keys.
+        self.window: rate_limits.Window | None = None
         self._started = time.perf_counter()
 
     async def admit(self) -> None:
-        """Reserve the most this request can cost, or raise a 402.
+        """Count the request against the key's rate limit (or raise a 429),
+        then reserve the most it can cost (or raise a 402).
 
         Under per-token pricing a balance that cannot pay for `max_tokens`
         lowers it instead, as long as the prompt and one token are covered.
         """
+        await self._count_request()
         cap = self.account.max_tokens
         if cap is not None and self.request.max_tokens > cap:
             # The key's own limit, set by an admin: longer answers stop at
@@ -102,6 +107,15 @@ class MeteredGeneration:
             self.clamped_from = self.request.max_tokens
             self.request = dataclasses.replace(self.request, max_tokens=affordable)
             await self._reserve()
+
+    async def _count_request(self) -> None:
+        # Before any credits move, so a refused request costs nothing and
+        # leaves no ledger or usage rows. Unlimited keys skip the table.
+        limit = self.gateway.requests_per_minute(self.account)
+        if limit is not None:
+            self.window = await rate_limits.take(
+                self.gateway.engine, self.account.id, limit, self.gateway.clock()
+            )
 
     async def _reserve(self) -> None:
         most = self.gateway.pricing.most(

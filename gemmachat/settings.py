@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # A reservation still open after this long belongs to a replica that
     # died mid-request; the sweeper releases it.
     reservation_ttl_seconds: int = Field(900, ge=1)
+    # Requests a key may start per minute when it has no limit of its own;
+    # None: unlimited.
+    default_requests_per_minute: int | None = Field(None, ge=1, le=1_000_000)
 
     @field_validator(
         "admin_api_key",
@@ -77,6 +80,7 @@ class Settings(BaseSettings):
         "model_path",
         "database_url",
         "server_secret",
+        "default_requests_per_minute",
         mode="before",
     )
     @classmethod

@@ -32,6 +32,8 @@ class KeyView:
     max_tokens: int | None
     low_credit_threshold: int | None
     refill: Refill | None = None
+    # None: DEFAULT_REQUESTS_PER_MINUTE applies.
+    requests_per_minute: int | None = None
 
 
 def view_of(row, moment: datetime) -> KeyView:
@@ -56,6 +58,7 @@ def view_of(row, moment: datetime) -> KeyView:
         row.max_tokens,
         row.low_credit_threshold,
         refill,
+        row.requests_per_minute,
     )
 
 

@@ -28,6 +28,7 @@ class KeySpec:
     expires_at: datetime | None = None
     max_tokens: int | None = None
     low_credit_threshold: int | None = None
+    requests_per_minute: int | None = None  # None: DEFAULT_REQUESTS_PER_MINUTE
     refill: Refill | None = None
 
 
@@ -64,6 +65,7 @@ async def create_key(ctx: Context, spec: KeySpec) -> tuple[str, KeyView]:
             .values(
                 max_tokens=spec.max_tokens,
                 low_credit_threshold=spec.low_credit_threshold,
+                requests_per_minute=spec.requests_per_minute,
                 **rule_columns(spec.refill, ctx.now()),
             )
         )
@@ -82,21 +84,23 @@ async def create_key(ctx: Context, spec: KeySpec) -> tuple[str, KeyView]:
     return key, view
 
 
-UPDATABLE = (
+# Settings kept as one column each; "refill" spans three.
+COLUMNS = (
     "label",
     "owner",
     "expires_at",
     "max_tokens",
     "low_credit_threshold",
-    "refill",
+    "requests_per_minute",
 )
+UPDATABLE = (*COLUMNS, "refill")
 
 
 async def update_key(ctx: Context, key_id: int, changes: dict) -> KeyView:
     """Apply `changes` (a subset of UPDATABLE; None clears an optional
     setting). A new refill rule starts with the next period."""
     _check(ctx, changes.get("expires_at"), changes.get("max_tokens"))
-    values = {name: changes[name] for name in UPDATABLE[:5] if name in changes}
+    values = {name: changes[name] for name in COLUMNS if name in changes}
     if "expires_at" in values:
         values["expires_at"] = as_utc(values["expires_at"])
     if "refill" in changes:

@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from gemmachat.admin.amounts import MAX_CREDITS, units_from_json
+from gemmachat.rate_limits import MAX_PER_MINUTE
 
 
 def _positive(value: object) -> int:
@@ -49,6 +50,7 @@ Reason = Annotated[
     StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
 ]
 MaxTokens = Annotated[StrictInt, Field(ge=1)]
+RequestsPerMinute = Annotated[StrictInt, Field(ge=1, le=MAX_PER_MINUTE)]
 
 
 class Strict(BaseModel):
@@ -68,6 +70,8 @@ class KeyUpdate(Strict):
     expires_at: datetime | None = None
     max_tokens: MaxTokens | None = None
     low_credit_threshold: CreditsOrZero | None = None
+    # None: DEFAULT_REQUESTS_PER_MINUTE (unlimited when that is unset).
+    requests_per_minute: RequestsPerMinute | None = None
     refill: RefillBody | None = None
 
 

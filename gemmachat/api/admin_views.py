@@ -47,6 +47,7 @@ def key_json(view: KeyView) -> dict:
         "expires_at": _time(view.expires_at),
         "max_tokens": view.max_tokens,
         "low_credit_threshold": _credits(view.low_credit_threshold),
+        "requests_per_minute": view.requests_per_minute,
         "refill": refill,
     }
 

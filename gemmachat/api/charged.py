@@ -100,7 +100,7 @@ async def serve(
         return StreamingResponse(
             _stream(request, call, charged, once),
             media_type=charged.renderer.media_type,
-            headers={"Cache-Control": "no-cache"},
+            headers={"Cache-Control": "no-cache", **_limit_headers(call)},
         )
     return await _whole(request, call, charged, once)
 
@@ -119,7 +119,8 @@ async def _whole(request, call, charged: ChargedRequest, once) -> Response:
         await once.abandon()
         return Response(status_code=499)  # nobody is listening any more
     outcome = await _conclude(call, charged, text, once)
-    return JSONResponse(charged.renderer.body(outcome), headers=_headers(outcome))
+    headers = _headers(outcome) | _limit_headers(call)
+    return JSONResponse(charged.renderer.body(outcome), headers=headers)
 
 
 async def _stream(request, call, charged: ChargedRequest, once) -> AsyncIterator[bytes]:
@@ -180,6 +181,12 @@ def _headers(outcome: Outcome) -> dict[str, str]:
             f"{outcome.clamped_from}->{outcome.max_tokens}"
         )
     return headers
+
+
+def _limit_headers(call: MeteredGeneration) -> dict[str, str]:
+    """Where a rate-limited key stands after this request; nothing for
+    unlimited keys, and nothing on a replay, which is not counted."""
+    return call.window.headers() if call.window is not None else {}
 
 
 async def _complete(request: Request, call: MeteredGeneration) -> str | None:

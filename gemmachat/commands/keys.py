@@ -1,4 +1,4 @@
-"""`gemmachat keys create|list|show|rotate|revoke`."""
+"""`gemmachat keys create|list|show|update|rotate|revoke`."""
 
 from datetime import datetime
 from typing import Annotated
@@ -9,9 +9,11 @@ from gemmachat.admin import key_views, keys
 from gemmachat.admin.refills import PERIODS, Refill
 from gemmachat.commands import common
 from gemmachat.commands.common import console
+from gemmachat.rate_limits import MAX_PER_MINUTE
 
 app = typer.Typer(
-    help="Create, list, show, rotate and revoke API keys.", no_args_is_help=True
+    help="Create, list, show, update, rotate and revoke API keys.",
+    no_args_is_help=True,
 )
 
 
@@ -24,6 +26,22 @@ def _refill(text: str | None) -> Refill | None:
             "write it as CREDITS/day or CREDITS/month", param_hint="--refill"
         )
     return Refill(common.units(amount, "--refill"), period)
+
+
+def _rate(text: str | None) -> int | None:
+    """A rate limit as typed: a whole number, or "none" for the default."""
+    if text is None or text.strip().lower() == "none":
+        return None
+    try:
+        rate = int(text)
+    except ValueError:
+        rate = 0
+    if not 1 <= rate <= MAX_PER_MINUTE:
+        raise typer.BadParameter(
+            f"a whole number from 1 to {MAX_PER_MINUTE}, or none",
+            param_hint="--requests-per-minute",
+        )
+    return rate
 
 
 def _refill_text(view: key_views.KeyView) -> str:
@@ -65,6 +83,7 @@ def _details(title: str, view: key_views.KeyView) -> None:
                 "Expires": common.when(view.expires_at),
                 "Max tokens": view.max_tokens or "",
                 "Low-credit threshold": common.credits(view.low_credit_threshold),
+                "Requests per minute": view.requests_per_minute or "default",
                 "Refill": _refill_text(view),
             },
         )
@@ -72,6 +91,12 @@ def _details(title: str, view: key_views.KeyView) -> None:
 
 
 Text = str | None
+RequestsPerMinute = Annotated[
+    Text,
+    typer.Option(
+        help="Rate limit; none: DEFAULT_REQUESTS_PER_MINUTE (unlimited if unset)."
+    ),
+]
 Expires = Annotated[
     datetime | None,
     typer.Option(
@@ -97,6 +122,7 @@ def create(
     refill: Annotated[
         Text, typer.Option(help="Allowance, e.g. 100/day or 500/month.")
     ] = None,
+    requests_per_minute: RequestsPerMinute = None,
 ) -> None:
     """Create a key; its secret is printed once."""
     spec = keys.KeySpec(
@@ -109,6 +135,7 @@ def create(
             low_credit_threshold, "--low-credit-threshold"
         ),
         refill=_refill(refill),
+        requests_per_minute=_rate(requests_per_minute),
     )
     key, view = common.run(lambda ctx: keys.create_key(ctx, spec))
     _details("Created", view)
@@ -158,6 +185,22 @@ def show(key: KeyRef) -> None:
     """Show one key."""
     view = common.run(lambda ctx: _by_ref(ctx, key, key_views.get_key))
     _details("Key", view)
+
+
+@app.command()
+def update(key: KeyRef, requests_per_minute: RequestsPerMinute = None) -> None:
+    """Change a key's settings; only the options given change."""
+    changes = {}
+    if requests_per_minute is not None:
+        changes["requests_per_minute"] = _rate(requests_per_minute)
+    if not changes:
+        raise typer.BadParameter("give at least one setting to change")
+    view = common.run(
+        lambda ctx: _by_ref(
+            ctx, key, lambda ctx, key_id: keys.update_key(ctx, key_id, changes)
+        )
+    )
+    _details("Updated", view)
 
 
 @app.command()

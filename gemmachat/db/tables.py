@@ -38,6 +38,8 @@ accounts = Table(
     # for, and the balance at or under which the key counts as low.
     Column("max_tokens", Integer),
     Column("low_credit_threshold", BigInteger),
+    # Requests the key may start per minute; None: DEFAULT_REQUESTS_PER_MINUTE.
+    Column("requests_per_minute", Integer),
     # True until a low-credit alert fires; a grant lifting the balance back
     # above the threshold sets it again, so one crossing fires one alert.
     Column("alert_armed", Boolean, nullable=False, server_default=true()),
@@ -208,4 +210,15 @@ alert_deliveries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
     Index("ix_alert_deliveries_due", "state", "next_attempt_at"),
+)
+
+# Rate limits: how many requests each key started in each one-minute window
+# (UTC, on the gateway's clock). One row per key and minute, counted up by a
+# single conditional statement, so every replica shares the same count.
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("account_id", ForeignKey("accounts.id"), primary_key=True),
+    Column("window_start", DateTime(timezone=True), primary_key=True),
+    Column("requests", Integer, nullable=False),
 )

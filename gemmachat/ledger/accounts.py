@@ -25,6 +25,7 @@ class Account:
     refill_period: str | None = None
     refill_applied_period: str | None = None
     alert_armed: bool = True
+    requests_per_minute: int | None = None
 
 
 def now() -> datetime:
@@ -48,6 +49,7 @@ def _account(row) -> Account:
         row.refill_period,
         row.refill_applied_period,
         row.alert_armed,
+        row.requests_per_minute,
     )
 
 

@@ -37,6 +37,7 @@ async def create_key(body: KeyCreate, ctx: Admin) -> JSONResponse:
         expires_at=body.expires_at,
         max_tokens=body.max_tokens,
         low_credit_threshold=body.low_credit_threshold,
+        requests_per_minute=body.requests_per_minute,
         refill=_refill(body.refill),
     )
     key, view = await keys.create_key(ctx, spec)
