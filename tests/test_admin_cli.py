@@ -14,7 +14,7 @@ from gemmachat.cli import app
 from gemmachat.commands.common import actor
 from gemmachat.db.engine import create_engine
 from gemmachat.db.tables import accounts
-from tests.admin_helpers import start_admin
+from tests.admin_helpers import fixed_clock, start_admin
 from tests.conftest import assert_ledger_matches_balances, auth
 
 
@@ -134,6 +134,12 @@ def test_cli_creates_vouchers_and_lists_them_without_codes(gemmachat):
             1,
             "expires_at: must be in the future",
         ),
+        (
+            ["keys", "update", "1", "--requests-per-minute", "0"],
+            2,
+            "a whole number from 1 to 1000000, or none",
+        ),
+        (["keys", "update", "1"], 2, "give at least one setting to change"),
     ],
     ids=[
         "word",
@@ -143,6 +149,8 @@ def test_cli_creates_vouchers_and_lists_them_without_codes(gemmachat):
         "unknown-key",
         "bad-refill",
         "past-expiry",
+        "zero-rate",
+        "nothing-to-update",
     ],
 )
 def test_cli_refuses_bad_input_and_changes_nothing(gemmachat, args, code, message):
@@ -150,6 +158,7 @@ def test_cli_refuses_bad_input_and_changes_nothing(gemmachat, args, code, messag
     output = gemmachat(*args, code=code)
     assert message in " ".join(output.split())
     assert "credits.recharge" not in gemmachat("audit")
+    assert "key.update" not in gemmachat("audit")
     assert "Balance 1 " in " ".join(gemmachat("keys", "show", "1").split())
 
 
@@ -175,3 +184,29 @@ async def test_cli_key_works_on_the_running_server(start, gemmachat):
     assert '"requests": 1' in summary
     await cli("keys", "revoke", key[:10])
     assert (await gc.client.get("/status", headers=auth(key))).status_code == 401
+
+
+@pytest.mark.anyio
+async def test_cli_sets_and_clears_the_rate_limit(start, gemmachat):
+    gc = await start_admin(start)
+
+    async def cli(*args: str) -> str:
+        output = await anyio.to_thread.run_sync(lambda: gemmachat(*args))
+        return " ".join(output.split())
+
+    created = await cli("keys", "create", "--requests-per-minute", "1")
+    assert "Requests per minute 1 " in created
+    key = created.split()[-1]
+    fixed_clock(gc, "2030-01-01T10:00:00")
+
+    async def ask() -> int:
+        chat = {"prompt": "Hi", "max_tokens": 2}
+        return (await gc.client.post("/chat", headers=auth(key), json=chat)).status_code
+
+    assert [await ask(), await ask()] == [200, 429]
+    cleared = await cli("keys", "update", key[:10], "--requests-per-minute", "none")
+    assert "Requests per minute default " in cleared
+    assert await ask() == 200
+    await cli("keys", "update", key[:10], "--requests-per-minute", "5")
+    assert "Requests per minute 5 " in await cli("keys", "show", key[:10])
+    assert "key.update" in await cli("audit", "--key", key[:10])

@@ -91,6 +91,7 @@ async def test_create_key_defaults(start):
             "max_tokens",
             "refill",
             "low_credit_threshold",
+            "requests_per_minute",
             "last_used_at",
         )
     } == {
@@ -103,6 +104,7 @@ async def test_create_key_defaults(start):
         "max_tokens": None,
         "refill": None,
         "low_credit_threshold": None,
+        "requests_per_minute": None,
         "last_used_at": None,
     }
 
@@ -250,6 +252,10 @@ BAD_CREATE = [
     ("max-tokens-zero", {"max_tokens": 0}, "max_tokens"),
     ("max-tokens-over-limit", {"max_tokens": 1025}, "max_tokens"),
     ("max-tokens-fraction", {"max_tokens": 1.5}, "max_tokens"),
+    ("rate-zero", {"requests_per_minute": 0}, "requests_per_minute"),
+    ("rate-string", {"requests_per_minute": "60"}, "requests_per_minute"),
+    ("rate-fraction", {"requests_per_minute": 1.5}, "requests_per_minute"),
+    ("rate-over-ceiling", {"requests_per_minute": 1_000_001}, "requests_per_minute"),
     ("expiry-past", {"expires_at": "2000-01-01T00:00:00Z"}, "expires_at"),
     ("expiry-garbage", {"expires_at": "soon"}, "expires_at"),
     ("refill-week", {"refill": {"credits": 1, "period": "week"}}, "refill.period"),

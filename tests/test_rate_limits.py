@@ -239,6 +239,15 @@ async def test_admin_sets_and_clears_the_limit(start):
     assert raised.json()["requests_per_minute"] == 3
     # The window's count already holds the first request: two places left.
     assert [(await ask()).status_code for _ in range(3)] == [200, 200, 429]
+    audit = await gc.client.get(
+        "/admin/audit",
+        params={"key_id": made["id"], "action": "key.update"},
+        headers=admin(),
+    )
+    assert [entry["detail"] for entry in audit.json()["data"]] == [
+        {"requests_per_minute": 3},
+        {"requests_per_minute": None},
+    ]
 
 
 async def test_idempotent_replay_is_not_counted(start):
