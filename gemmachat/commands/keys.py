@@ -190,16 +190,14 @@ def show(key: KeyRef) -> None:
 @app.command()
 def update(key: KeyRef, requests_per_minute: RequestsPerMinute = None) -> None:
     """Change a key's settings; only the options given change."""
-    changes = {}
-    if requests_per_minute is not None:
-        changes["requests_per_minute"] = _rate(requests_per_minute)
-    if not changes:
+    if requests_per_minute is None:
         raise typer.BadParameter("give at least one setting to change")
-    view = common.run(
-        lambda ctx: _by_ref(
-            ctx, key, lambda ctx, key_id: keys.update_key(ctx, key_id, changes)
-        )
-    )
+    changes = {"requests_per_minute": _rate(requests_per_minute)}
+
+    def change(ctx, key_id: int):
+        return keys.update_key(ctx, key_id, changes)
+
+    view = common.run(lambda ctx: _by_ref(ctx, key, change))
     _details("Updated", view)
 
 
