@@ -55,7 +55,7 @@ class AlertDispatcher:
         already alerted (as read when the request began) is not checked."""
         if self._worker is None or not account.alert_armed or balance > threshold:
             return
-        task = asyncio.create_task(self._record_crossing(account.id))
+        task = asyncio.create_task(self._record_crossing(account.id, balance))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -64,10 +64,13 @@ class AlertDispatcher:
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _record_crossing(self, account_id: int) -> None:
+    async def _record_crossing(self, account_id: int, balance: int) -> None:
         default = to_units(self.settings.low_credit_threshold)
         try:
-            if await store.queue_if_crossed(self.engine, account_id, self.url, default):
+            queued = await store.queue_if_crossed(
+                self.engine, account_id, self.url, default, balance
+            )
+            if queued:
                 self._wake.set()
         except Exception:
             log.exception("could not record a low-credit crossing")

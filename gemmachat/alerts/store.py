@@ -30,10 +30,16 @@ class Delivery:
 
 
 async def queue_if_crossed(
-    engine: AsyncEngine, account_id: int, url: str, default_threshold: int
+    engine: AsyncEngine,
+    account_id: int,
+    url: str,
+    default_threshold: int,
+    crossed_at_balance: int,
 ) -> bool:
     """Disarm the key's alert and queue a delivery, if the key is armed and
-    at or under its threshold. True when this call queued one."""
+    at or under its threshold. True when this call queued one. The alert
+    reports `crossed_at_balance`, the balance the crossing request left: by
+    the time this runs in the background, later requests may have spent more."""
     threshold = func.coalesce(accounts.c.low_credit_threshold, default_threshold)
     async with engine.begin() as conn:
         crossed = (
@@ -49,7 +55,6 @@ async def queue_if_crossed(
                     accounts.c.key_prefix,
                     accounts.c.label,
                     accounts.c.owner,
-                    accounts.c.balance,
                     threshold.label("threshold"),
                 )
             )
@@ -63,7 +68,7 @@ async def queue_if_crossed(
             "key_prefix": crossed.key_prefix,
             "label": crossed.label,
             "owner": crossed.owner,
-            "balance": as_json_number(crossed.balance),
+            "balance": as_json_number(crossed_at_balance),
             "threshold": as_json_number(crossed.threshold),
             "time": moment.isoformat(),
         }
