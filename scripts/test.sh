@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 bash scripts/services.sh
-.venv/bin/ruff check gemmachat tests
-.venv/bin/ruff format --check gemmachat tests
+.venv/bin/ruff check gemmachat tests bench
+.venv/bin/ruff format --check gemmachat tests bench
 set +e
 .venv/bin/python -m pytest "$@"
 status=$?
