@@ -58,7 +58,11 @@ def create_app(
         try:
             yield
         finally:
+            # Wait for the sweeper to stop: a sweep cut off mid-query would
+            # leave its connection for the garbage collector.
             sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await gateway.alerts.stop()
             if backend is None:
                 await gateway.backend.close()
