@@ -109,8 +109,8 @@ REFUSALS = [
         401,
         BAD_SIGNATURE,
     ),
-    ("stale-timestamp", lambda b: (b, _signed(b, age=301)), 401, STALE),
-    ("future-timestamp", lambda b: (b, _signed(b, age=-301)), 401, STALE),
+    ("stale-timestamp", lambda b: (b, _signed(b, age=400)), 401, STALE),
+    ("future-timestamp", lambda b: (b, _signed(b, age=-400)), 401, STALE),
 ]
 
 
