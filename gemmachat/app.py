@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import anyio
 from fastapi import FastAPI
@@ -43,9 +44,12 @@ SWEEP_EVERY_SECONDS = 60
 
 
 def create_app(
-    settings: Settings | None = None, backend: Backend | None = None
+    settings: Settings | None = None,
+    backend: Backend | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> FastAPI:
-    """The app. A `backend` passed in is shared, not started or closed."""
+    """The app. A `backend` passed in is shared, not started or closed;
+    `on_ready` runs once the model is loaded and requests can be served."""
     settings = settings or Settings()
     settings.check_for_production()
 
@@ -55,6 +59,8 @@ def create_app(
         app.state.gateway = gateway
         sweeper = asyncio.create_task(_sweep_forever(gateway))
         await gateway.alerts.start()
+        if on_ready is not None:
+            on_ready()
         try:
             yield
         finally:

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from functools import partial
 
 import typer
 from rich.console import Console
@@ -34,19 +35,29 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    banner = None
     if demo:
         key = asyncio.run(_demo_key(settings))
-        base = f"http://{host}:{port}"
-        console.print(f"[bold]GemmaChat[/] on {base}  (backend: {settings.backend})")
-        console.print(f"Demo API key: [bold green]{key}[/]")
-        console.print(
-            f"Try: curl -s {base}/chat -H 'x-api-key: {key}' "
-            "-H 'content-type: application/json' "
-            '-d \'{"prompt":"What is the capital of France?"}\'',
-            soft_wrap=True,
-        )
+        banner = partial(_print_banner, f"http://{host}:{port}", key, settings.backend)
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_config=None, access_log=False
+        create_app(settings, on_ready=banner),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def _print_banner(base: str, key: str, backend: str) -> None:
+    """Printed once the model is loaded, so the curl below works at once."""
+    console.print(f"[bold]GemmaChat[/] on {base}  (backend: {backend})")
+    console.print(f"Demo API key: [bold green]{key}[/]")
+    console.print(
+        f"Try: curl -s {base}/chat -H 'x-api-key: {key}' "
+        "-H 'content-type: application/json' "
+        '-d \'{"prompt":"What is the capital of France?"}\'',
+        soft_wrap=True,
     )
 
 
