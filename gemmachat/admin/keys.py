@@ -111,16 +111,7 @@ async def update_key(ctx: Context, key_id: int, changes: dict) -> KeyView:
             update(accounts).where(accounts.c.id == key_id).values(**values)
         )
         await rearm_alert(conn, ctx, key_id)
-        await audit.record(
-            conn,
-            ctx,
-            "key.update",
-            account_id=key_id,
-            target=row.key_prefix,
-            before=row.balance,
-            after=row.balance,
-            **_described(changes),
-        )
+        await _audit_unchanged(conn, ctx, "key.update", row, **_described(changes))
         return view_of(await key_row(conn, key_id), ctx.now())
 
 
@@ -145,15 +136,7 @@ async def revoke_key(ctx: Context, key_id: int) -> KeyView:
         )
         row = await key_row(conn, key_id)
         if revoked.rowcount == 1:
-            await audit.record(
-                conn,
-                ctx,
-                "key.revoke",
-                account_id=key_id,
-                target=row.key_prefix,
-                before=row.balance,
-                after=row.balance,
-            )
+            await _audit_unchanged(conn, ctx, "key.revoke", row)
         return view_of(row, ctx.now())
 
 
@@ -175,17 +158,22 @@ async def rotate_key(ctx: Context, key_id: int) -> tuple[str, KeyView]:
         if rotated.rowcount != 1:
             raise _not_rotatable(await key_row(conn, key_id))
         row = await key_row(conn, key_id)
-        await audit.record(
-            conn,
-            ctx,
-            "key.rotate",
-            account_id=key_id,
-            target=row.key_prefix,
-            before=row.balance,
-            after=row.balance,
-            old_prefix=old.key_prefix,
-        )
+        await _audit_unchanged(conn, ctx, "key.rotate", row, old_prefix=old.key_prefix)
         return key, view_of(row, ctx.now())
+
+
+async def _audit_unchanged(conn, ctx: Context, action: str, row, **detail) -> None:
+    """Audit an action on key `row` that leaves its balance as it was."""
+    await audit.record(
+        conn,
+        ctx,
+        action,
+        account_id=row.id,
+        target=row.key_prefix,
+        before=row.balance,
+        after=row.balance,
+        **detail,
+    )
 
 
 def _not_rotatable(row) -> Exception:

@@ -19,6 +19,21 @@ class Message:
     content: str
 
 
+# For backends that cannot tokenize locally (remote servers): an estimate,
+# used only to trim history and quote costs; charges use the server's counts.
+CHARS_PER_TOKEN = 4
+TOKENS_PER_MESSAGE = 4
+
+
+def estimate_tokens(messages: list[Message]) -> int:
+    return sum(len(m.content) // CHARS_PER_TOKEN + TOKENS_PER_MESSAGE for m in messages)
+
+
+def wire_messages(messages: list[Message]) -> list[dict]:
+    """Messages as Ollama's and OpenAI's chat APIs both take them."""
+    return [{"role": m.role, "content": m.content} for m in messages]
+
+
 @dataclass
 class Progress:
     """How far a generation got, kept up to date by the backend: what a

@@ -5,16 +5,20 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from gemmachat.backends.base import Finished, GenerationRequest, Message, ModelInfo
+from gemmachat.backends.base import (
+    Finished,
+    GenerationRequest,
+    Message,
+    ModelInfo,
+    estimate_tokens,
+    wire_messages,
+)
 from gemmachat.errors import (
     BackendFailed,
     BackendTimeout,
     BackendUnavailable,
     ModelNotFound,
 )
-
-# Used only where the upstream cannot tell us: context trimming and quotes.
-CHARS_PER_TOKEN = 4
 
 
 class OllamaBackend:
@@ -40,7 +44,7 @@ class OllamaBackend:
         return True
 
     def count_tokens(self, messages: list[Message]) -> int:
-        return sum(len(m.content) // CHARS_PER_TOKEN + 4 for m in messages)
+        return estimate_tokens(messages)
 
     def _body(self, request: GenerationRequest) -> dict:
         options = {
@@ -56,9 +60,7 @@ class OllamaBackend:
             "model": self.model,
             "stream": True,
             "options": options,
-            "messages": [
-                {"role": m.role, "content": m.content} for m in request.messages
-            ],
+            "messages": wire_messages(request.messages),
         }
 
     async def generate(

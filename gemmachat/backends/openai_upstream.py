@@ -9,16 +9,19 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from gemmachat.backends.base import Finished, GenerationRequest, Message, ModelInfo
+from gemmachat.backends.base import (
+    Finished,
+    GenerationRequest,
+    Message,
+    ModelInfo,
+    estimate_tokens,
+    wire_messages,
+)
 from gemmachat.backends.openai_stream import StreamTally, upstream_error
 from gemmachat.backends.sse import sse_events
 from gemmachat.errors import BackendFailed, BackendTimeout, BackendUnavailable
 from gemmachat.settings import Settings
 
-# Used where the upstream cannot tell us: context trimming, quotes, and
-# usage when the upstream streams none.
-CHARS_PER_TOKEN = 4
-TOKENS_PER_MESSAGE = 4
 # While the upstream is unreachable or lacks the model, look again this
 # often so that /health recovers without traffic. Never while it answers:
 # llama-cpp-python serves /models only between generations.
@@ -63,9 +66,7 @@ class OpenAIUpstreamBackend:
         return self._serving
 
     def count_tokens(self, messages: list[Message]) -> int:
-        return sum(
-            len(m.content) // CHARS_PER_TOKEN + TOKENS_PER_MESSAGE for m in messages
-        )
+        return estimate_tokens(messages)
 
     async def generate(
         self, request: GenerationRequest
@@ -108,9 +109,7 @@ class OpenAIUpstreamBackend:
     def _body(self, request: GenerationRequest) -> dict:
         body = {
             "model": self.model,
-            "messages": [
-                {"role": m.role, "content": m.content} for m in request.messages
-            ],
+            "messages": wire_messages(request.messages),
             "stream": True,
             "stream_options": {"include_usage": True},
             "max_tokens": request.max_tokens,
